@@ -1,0 +1,37 @@
+# Two commands do all the set-up: `make demo` (the main job) and `make test`.
+# Both create .venv when it is missing; re-running them is safe and quick.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.workbench-installed
+N ?= 300
+TASK ?= support_intents
+PYTEST_ARGS ?=
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test bench clean-home
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# torch first, pinned to the CPU build on disk, so nothing pulls a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	@# llama-cpp-python compiles once (~9 min on 2 cores); pip caches the wheel after that.
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/workbench generate --task $(TASK) --n $(N)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/generate.py
+
+clean-home:
+	rm -rf .workbench

@@ -1,0 +1,24 @@
+"""Typed configuration of the Generate stage.
+
+Example:
+    >>> GenerateConfig(task="support_intents", n=40).slots
+    32
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class GenerateConfig(BaseModel):
+    """What to generate. Unset fields fall back to the task spec and the settings."""
+
+    task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
+    n: int = Field(300, ge=1, description="Rows wanted in the dataset.")
+    teacher: str | None = Field(None, description="Teacher spec; default WORKBENCH_TEACHER.")
+    seed: int = Field(0, description="Drives few-shot sampling and teacher sampling.")
+    slots: int = Field(32, ge=1, description="Parallel sequences decoded together (llama.cpp teachers).")
+    batch_size: int = Field(64, ge=1, description="Prompts per distilabel batch (journal granularity).")
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    max_new_tokens: int | None = Field(None, ge=8)
+    progress: bool = Field(True, description="Show tqdm progress bars.")

@@ -1,0 +1,102 @@
+"""From journal entries to clean rows: parse -> validate -> exact and near dedup.
+
+Curation is deterministic (entries are processed in job order, not arrival order), so a
+resumed run curates to exactly what an uninterrupted run would have.
+
+Example:
+    >>> cur = ListCurator(spec, embed=my_embed_fn, continuation=True)   # doctest: +SKIP
+    >>> kept, counts = cur.curate(journal.entries())                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, Callable
+
+from workbench.generate.filters import (Rules, exact_duplicates, near_duplicates, normalize, parse_list,
+                                        rejection_reason)
+from workbench.store import record_id
+from workbench.tasks import TaskSpec
+
+Embed = Callable[[list[str]], Any]
+
+
+def job_order(entry: dict[str, Any]) -> tuple:
+    return (entry.get("round", 0), entry.get("label") or "", entry.get("index", 0), entry["job"])
+
+
+class ListCurator:
+    """Curates list-style generations (classification messages, generation-task inputs)."""
+
+    def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool):
+        self.spec = spec
+        self.embed = embed
+        self.continuation = continuation
+        g = spec.generation
+        self.rules = Rules(g.min_chars, g.max_chars)
+        self.text_key = "text" if spec.type == "classification" else "input"
+        self.seeds_by_label: dict[str | None, set[str]] = defaultdict(set)
+        for r in spec.seed_examples:
+            self.seeds_by_label[r.get("label")].add(normalize(r[self.text_key]))
+        self._seed_emb = None
+
+    def curate(self, entries: list[dict[str, Any]]) -> tuple[dict[str | None, list[dict]], dict[str, Any]]:
+        """Kept rows per label (in job order) and the stage counts for the manifest."""
+        counts: Counter[str] = Counter()
+        rejected: Counter[str] = Counter()
+        cands: list[dict[str, Any]] = []
+        for e in sorted(entries, key=job_order):
+            counts["prompts"] += 1
+            items = parse_list(e["text"], continuation=self.continuation)
+            counts["parsed"] += len(items)
+            for k, text in enumerate(items):
+                reason = rejection_reason(text, e.get("label"), self.seeds_by_label, self.rules)
+                if reason:
+                    rejected[reason] += 1
+                    continue
+                cands.append({"text": text, "label": e.get("label"), "job": e["job"], "item": k,
+                              "round": e.get("round", 0)})
+        exact = exact_duplicates([c["text"] for c in cands])
+        rejected["duplicate_exact"] += sum(exact)
+        cands = [c for c, dup in zip(cands, exact) if not dup]
+        kept: dict[str | None, list[dict]] = defaultdict(list)
+        if cands:
+            emb = self.embed([c["text"] for c in cands])
+            if self._seed_emb is None:
+                self._seed_emb = self.embed([r[self.text_key] for r in self.spec.seed_examples])
+            drop, sims = near_duplicates(emb, self._seed_emb, self.spec.generation.near_duplicate_threshold)
+            rejected["duplicate_near"] += sum(drop)
+            for c, d, s in zip(cands, drop, sims):
+                if d:
+                    continue
+                row = {"id": record_id(c["label"] or "", c["text"]), self.text_key: c["text"]}
+                if self.spec.type == "classification":
+                    row["label"] = c["label"]
+                row.update(job=c["job"], round=c["round"], max_similarity=s, chars=len(c["text"]))
+                kept[c["label"]].append(row)
+        counts["valid"] = counts["parsed"] - sum(v for k, v in rejected.items() if not k.startswith("duplicate"))
+        return dict(kept), {**counts, "rejected": dict(sorted(rejected.items()))}
+
+
+def curate_outputs(spec: TaskSpec, entries: list[dict[str, Any]], inputs: dict[str, dict]) -> tuple[
+        dict[str, dict], dict[str, Any]]:
+    """Replies per input id (first valid one wins) and counts; invalid replies are counted."""
+    g = spec.generation
+    rules = Rules(g.min_chars, g.max_chars, chatter=False)
+    seed_outputs = {None: {normalize(r["output"]) for r in spec.seed_examples}}
+    rows: dict[str, dict] = {}
+    rejected: Counter[str] = Counter()
+    for e in sorted(entries, key=job_order):
+        src = e["source_id"]
+        if src in rows or src not in inputs:
+            continue
+        reply = e["text"].strip()
+        reason = rejection_reason(reply, None, seed_outputs, rules)
+        if reason:
+            rejected[reason] += 1
+            continue
+        inp = inputs[src]
+        rows[src] = {"id": record_id(inp["input"], reply), "input": inp["input"], "output": reply,
+                     "input_id": src, "job": e["job"], "round": e.get("round", 0),
+                     "max_similarity": inp["max_similarity"], "chars": len(reply)}
+    return rows, {"prompts": len(entries), "rejected": dict(sorted(rejected.items()))}

@@ -1,0 +1,162 @@
+"""The distilabel pipeline of one generation round.
+
+Each round is a distilabel ``Pipeline``: ``LoadDataFromDicts`` (the round's prompt jobs)
+>> ``TextGeneration`` (the teacher) >> :class:`JournalWriter` (appends each output to the
+run's journal, fsynced). Between rounds, the journal is curated (parse, validate, exact
+and near-duplicate removal) and labels still short of their target get another round.
+The journal is what makes runs resumable (see :mod:`workbench.generate.run`).
+
+Example:
+    >>> pipeline, params = build_pipeline(jobs, llm, journal, {"max_new_tokens": 64}, 32, 0)  # doctest: +SKIP
+    >>> pipeline.run(parameters=params, use_cache=False)                                     # doctest: +SKIP
+"""
+
+# No `from __future__ import annotations`: distilabel reads the StepInput hint at run time.
+
+import logging
+import multiprocessing
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from distilabel.steps import Step, StepInput
+
+from workbench.generate.config import GenerateConfig
+from workbench.generate.journal import Journal
+from workbench.generate.plan import Job
+from workbench.settings import get_settings
+
+
+class JournalWriter(Step):
+    """A distilabel step that appends each teacher output to the run journal (fsynced)."""
+
+    path: str
+
+    @property
+    def inputs(self) -> list[str]:
+        return ["job", "generation"]
+
+    @property
+    def outputs(self) -> list[str]:
+        return []
+
+    def process(self, inputs: StepInput):  # type: ignore[override]
+        entries = []
+        for row in inputs:
+            stats = next((v for k, v in (row.get("distilabel_metadata") or {}).items()
+                          if k.startswith("statistics_")), {})
+            entries.append({
+                "job": row["job"], "stage": row["stage"], "label": row.get("label"),
+                "round": row["round"], "index": row["index"], "source_id": row.get("source_id"),
+                "text": row.get("generation") or "",
+                "input_tokens": _first(stats.get("input_tokens")),
+                "output_tokens": _first(stats.get("output_tokens")),
+            })
+        Journal(Path(self.path)).append(entries)
+        yield inputs
+
+
+def _first(v: Any) -> int:
+    if isinstance(v, list):
+        return int(v[0]) if v else 0
+    return int(v or 0)
+
+
+def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any], batch_size: int,
+                   round_no: int):
+    """The distilabel pipeline for one round of jobs."""
+    from distilabel.pipeline import Pipeline
+    from distilabel.steps import LoadDataFromDicts
+    from distilabel.steps.tasks import TextGeneration
+
+    data = [{"job": j.id, "stage": j.stage, "label": j.label, "round": round_no,
+             "index": int(j.id.rsplit("-", 1)[-1]) if j.stage != "output" else 0,
+             "source_id": j.source_id, "instruction": j.prompt} for j in jobs]
+    cache = get_settings().path("cache", "distilabel")
+    with Pipeline(name="workbench-generate", cache_dir=cache) as pipeline:
+        load = LoadDataFromDicts(name="jobs", data=data, batch_size=batch_size)
+        teach = TextGeneration(name="teacher", llm=llm, input_batch_size=batch_size, add_raw_output=False,
+                               add_raw_input=False)
+        write = JournalWriter(name="journal", path=str(journal.path), input_batch_size=batch_size)
+        load >> teach >> write
+    return pipeline, {"teacher": {"llm": {"generation_kwargs": gen_kwargs}}}
+
+
+def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any], cfg: GenerateConfig,
+             round_no: int, desc: str) -> None:
+    """Run jobs not yet in the journal, with a progress bar fed from the journal."""
+    done = journal.done_jobs()
+    todo = [j for j in jobs if j.id not in done]
+    if not todo:
+        return
+    before = journal.count()
+    stop = threading.Event()
+
+    def watch() -> None:
+        from tqdm.auto import tqdm
+
+        with tqdm(total=len(todo), desc=desc, unit="prompt", disable=not cfg.progress) as bar:
+            while not stop.wait(0.5):
+                bar.update(journal.count() - before - bar.n)
+            bar.update(journal.count() - before - bar.n)
+
+    # The pipeline runs in a freshly spawned process. distilabel forks its step
+    # processes, and a fork of a process that has already run torch (the embedder
+    # between rounds, or a notebook that trained a model) deadlocks llama.cpp's OpenMP
+    # threads in the child (seen here: round 2 hung in llama_decode).
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_pipeline_process, args=(todo, llm, str(journal.path), gen_kwargs, cfg.batch_size, round_no),
+        name="workbench-teacher")
+    watcher = threading.Thread(target=watch, daemon=True)
+    proc.start()
+    watcher.start()
+    try:
+        proc.join()
+    finally:
+        if proc.is_alive():  # interrupted (Ctrl-C): stop the teacher too; the journal keeps what is done
+            proc.kill()
+            proc.join()
+        stop.set()
+        watcher.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"the teacher pipeline failed (exit code {proc.exitcode}; its error is printed above). "
+                           "Outputs so far are kept: run the same command again to resume.")
+    missing = {j.id for j in todo} - journal.done_jobs()
+    if missing:
+        raise RuntimeError(f"the teacher pipeline ended with {len(missing)} of {len(todo)} prompts unanswered; "
+                           "run the same command again to retry them")
+
+
+def _pipeline_process(jobs: list[Job], llm, journal_path: str, gen_kwargs: dict[str, Any], batch_size: int,
+                      round_no: int) -> None:
+    _die_with_parent()
+    pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), gen_kwargs, batch_size, round_no)
+    with _quiet_distilabel():
+        pipeline.run(parameters=params, use_cache=False)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, so a killed run leaves no orphan."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: a killed parent may leave the teacher to finish its batch
+
+
+class _quiet_distilabel:
+    """distilabel logs every batch at INFO; the progress bar says the same thing quietly."""
+
+    def __enter__(self):
+        self._old = os.environ.get("DISTILABEL_LOG_LEVEL")
+        os.environ["DISTILABEL_LOG_LEVEL"] = os.environ.get("WB_DEBUG_LOG", "WARNING")
+        logging.getLogger("distilabel").setLevel(logging.WARNING)
+
+    def __exit__(self, *exc):
+        if self._old is None:
+            os.environ.pop("DISTILABEL_LOG_LEVEL", None)
+        else:
+            os.environ["DISTILABEL_LOG_LEVEL"] = self._old

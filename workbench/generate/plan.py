@@ -1,0 +1,82 @@
+"""Prompt jobs: which prompts a generation round sends to the teacher.
+
+A job is one rendered prompt with a stable id (``r<round>-<label>-<index>``). Jobs are
+derived only from the task spec, the run's seed and what earlier rounds kept, so a
+resumed run plans exactly the same jobs and can skip the ones its journal already has.
+
+Example:
+    >>> from workbench.tasks import load_task
+    >>> spec = load_task("support_intents")
+    >>> jobs = plan_list_jobs(spec, "generate", "completion", round_no=0,
+    ...                       wanted={"billing_issue": 8}, yields={}, seed=0)
+    >>> jobs[0].id, jobs[0].label
+    ('r0-billing_issue-0000', 'billing_issue')
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from workbench.tasks import TaskSpec
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    stage: str  # "generate" / "input" (lists of new texts) or "output" (one reply)
+    label: str | None
+    prompt: str
+    template: str
+    source_id: str | None = None  # the input an "output" job answers
+
+
+def _rng(seed: int, *parts: object) -> random.Random:
+    return random.Random(f"{seed}|" + "|".join(map(str, parts)))
+
+
+def prompts_needed(wanted: int, items_per_prompt: int, overgenerate: float, observed_yield: float | None) -> int:
+    """How many prompts should give ``wanted`` kept items.
+
+    The first round assumes half of the asked-for items survive, times ``overgenerate``;
+    later rounds use the yield observed so far for that label (never below 0.5/prompt).
+    """
+    if wanted <= 0:
+        return 0
+    if observed_yield is None:
+        return math.ceil(wanted * overgenerate / items_per_prompt)
+    return math.ceil(1.2 * wanted / max(observed_yield, 0.5))
+
+
+def plan_list_jobs(spec: TaskSpec, purpose: str, mode: str, *, round_no: int, wanted: dict[str | None, int],
+                   yields: dict[str | None, float], seed: int) -> list[Job]:
+    """Jobs that ask the teacher for new list items (messages) per label.
+
+    ``wanted`` maps label (None for generation tasks) to how many more items are needed.
+    Each prompt shows ``shots`` seeds of that label, drawn and ordered at random.
+    """
+    g = spec.generation
+    jobs = []
+    for label, count in wanted.items():
+        pool = [r.get("text") or r.get("input") for r in spec.seed_examples
+                if label is None or r.get("label") == label]
+        n_prompts = prompts_needed(count, g.items_per_prompt, g.overgenerate, yields.get(label))
+        for i in range(n_prompts):
+            rng = _rng(seed, round_no, label, i)
+            shots = rng.sample(pool, min(g.shots, len(pool)))
+            prompt = spec.render(purpose, mode, label=spec.label(label) if label else None,
+                                 examples=shots, n=g.items_per_prompt, start=len(shots) + 1)
+            jobs.append(Job(f"r{round_no}-{label or 'all'}-{i:04d}", purpose, label, prompt, purpose))
+    return jobs
+
+
+def plan_output_jobs(spec: TaskSpec, mode: str, inputs: list[dict], *, round_no: int, seed: int) -> list[Job]:
+    """One job per synthetic input: the teacher writes its reply, few-shot from seed pairs."""
+    jobs = []
+    for row in inputs:
+        rng = _rng(seed, round_no, row["id"])
+        shots = rng.sample(spec.seed_examples, min(spec.generation.shots, len(spec.seed_examples)))
+        prompt = spec.render("output", mode, examples=shots, input=row["input"])
+        jobs.append(Job(f"o{round_no}-{row['id']}", "output", None, prompt, "output", source_id=row["id"]))
+    return jobs

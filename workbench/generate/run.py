@@ -1,0 +1,199 @@
+"""The Generate stage: task spec + teacher -> a versioned synthetic dataset.
+
+``run_generate`` is what the CLI, the panels, the notebooks and the tests all call.
+It plans prompt jobs, runs them through the distilabel pipeline in rounds (a label still
+short of its target gets another round), curates, balances per label and saves a
+version with its manifest.
+
+Resuming: the run folder (``<home>/runs/generate/<task>/<key>/``) is keyed by task
+spec, teacher, n, seed and generation settings. Its journal holds every teacher output,
+so the same command run again after a kill skips the prompts already answered; once a
+run has saved its version, running it again returns that version instead of a copy.
+
+Example:
+    >>> from workbench.generate import GenerateConfig, run_generate
+    >>> result = run_generate(GenerateConfig(task="support_intents", n=40))   # doctest: +SKIP
+    >>> result.version.version, result.counts["kept"]                         # doctest: +SKIP
+    ('v001', 40)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from itertools import chain, zip_longest
+from pathlib import Path
+from typing import Any
+
+from workbench import __version__
+from workbench.generate.config import GenerateConfig
+from workbench.generate.curate import ListCurator, curate_outputs
+from workbench.generate.journal import Journal
+from workbench.generate.plan import plan_list_jobs, plan_output_jobs
+from workbench.generate.teachers import TeacherSpec, build_teacher, generation_kwargs
+from workbench.settings import get_settings
+from workbench.store import DatasetVersion, get_version, save_version
+from workbench.tasks import TaskSpec, load_task
+
+# Completion-mode stops: a blank line ends a continued list; a reply ends where the
+# next "Customer:" turn of the few-shot transcript would begin.
+LIST_STOP = ["\n\n"]
+REPLY_STOP = ["\nCustomer:", "\n\n\n"]
+
+
+@dataclass
+class GenerateResult:
+    """What a generation run produced; shows as a table in a notebook."""
+
+    version: DatasetVersion
+    run_dir: Path
+    reused: bool = False
+    resumed: bool = False
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest.get("counts", {})
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.counts
+        return {"task": self.version.task, "version": self.version.version, "path": str(self.version.path),
+                "kept": c.get("kept"), "rejected": sum(c.get("rejected", {}).values()),
+                "per_label": c.get("per_label"), "reused": self.reused, "resumed": self.resumed,
+                "run_dir": str(self.run_dir)}
+
+    def _repr_html_(self) -> str:
+        note = " (already generated: the same command returns the saved version)" if self.reused else ""
+        rejected = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.counts.get("rejected", {}).items())
+        return self.version._repr_html_() + f"{note}<br><b>rejected</b><table>{rejected}</table>"
+
+
+def run_generate(cfg: GenerateConfig) -> GenerateResult:
+    """Generate (or resume, or return) the synthetic dataset ``cfg`` describes."""
+    started = time.perf_counter()
+    settings = get_settings()
+    spec = load_task(cfg.task)
+    teacher = TeacherSpec.parse(cfg.teacher or settings.teacher)
+    g = spec.generation
+    sampling = {"max_new_tokens": cfg.max_new_tokens or g.max_new_tokens,
+                "temperature": g.temperature if cfg.temperature is None else cfg.temperature, "top_p": g.top_p}
+    key = _run_key(spec.spec_hash(), str(teacher), cfg, sampling)
+    run_dir = settings.path("runs", "generate", spec.name, key)
+    done = run_dir / "result.json"
+    if done.is_file():
+        saved = json.loads(done.read_text())
+        try:
+            version = get_version(spec.name, saved["version"])
+            return GenerateResult(version, run_dir, reused=True, manifest=version.manifest)
+        except FileNotFoundError:
+            pass  # the dataset was deleted by hand: build it again from the journal
+    journal = Journal(run_dir / "journal.jsonl")
+    journal.repair()
+    resumed = journal.count() > 0
+    llm = build_teacher(teacher, slots=cfg.slots, seed=cfg.seed)
+    continuation = teacher.mode == "completion"
+    embed = _embedder()
+
+    list_purpose = "generate" if spec.type == "classification" else "input"
+    labels: list[str | None] = list(spec.label_names) or [None]
+    target = math.ceil(cfg.n / len(labels))
+    curator = ListCurator(spec, embed, continuation)
+    list_kwargs = generation_kwargs(llm, **sampling, stop=LIST_STOP if continuation else None)
+    for round_no in range(g.max_rounds):
+        entries = [e for e in journal.entries() if e["stage"] == list_purpose]
+        kept, counts = curator.curate(entries)
+        wanted = {lab: target - len(kept.get(lab, [])) for lab in labels if len(kept.get(lab, [])) < target}
+        if not wanted:
+            break
+        jobs = plan_list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
+                              yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
+        _run_jobs(jobs, llm, journal, list_kwargs, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
+    entries = [e for e in journal.entries() if e["stage"] == list_purpose]
+    kept, counts = curator.curate(entries)
+    rows = _balanced(kept, labels, target, cfg.n)
+
+    if spec.type == "generation":
+        rows, out_counts = _replies(spec, teacher, llm, journal, rows, cfg, sampling, continuation)
+        counts["outputs"] = out_counts
+
+    all_entries = journal.entries()
+    hashes = spec.template_hashes()
+    for row in rows:
+        row["teacher"] = str(teacher)
+        row["template"] = ",".join(f"{k}:{hashes[k]}" for k in sorted(hashes))
+    per_label = Counter(r.get("label") for r in rows) if spec.type == "classification" else {}
+    counts.update(kept=len(rows), per_label=dict(sorted(per_label.items())),
+                  short_labels=sorted(lab for lab in spec.label_names if per_label.get(lab, 0) < target)
+                  if spec.type == "classification" else [],
+                  duplicates_removed={"exact": counts["rejected"].get("duplicate_exact", 0),
+                                      "near": counts["rejected"].get("duplicate_near", 0)})
+    tokens = {"prompt": sum(e.get("input_tokens", 0) for e in all_entries),
+              "completion": sum(e.get("output_tokens", 0) for e in all_entries)}
+    seconds = round(time.perf_counter() - started, 2)
+    manifest = {
+        "task": spec.name, "type": spec.type, "kind": "synthetic", "teacher": str(teacher),
+        "spec_hash": spec.spec_hash(), "template_hashes": hashes, "seed": cfg.seed,
+        "parameters": {"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
+                       "generation": g.model_dump()},
+        "counts": counts, "tokens": tokens, "wall_seconds": seconds, "resumed": resumed, "run_id": key,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
+        "hardware": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
+    }
+    version = save_version(spec.name, rows, manifest)
+    done.write_text(json.dumps({"version": version.version}))
+    return GenerateResult(version, run_dir, resumed=resumed, manifest=version.manifest)
+
+
+def _replies(spec: TaskSpec, teacher: TeacherSpec, llm, journal: Journal, inputs: list[dict], cfg: GenerateConfig,
+             sampling: dict[str, Any], continuation: bool) -> tuple[list[dict], dict[str, Any]]:
+    """Generation tasks: the teacher answers each synthetic input; failed ones retry next round."""
+    by_id = {r["id"]: r for r in inputs}
+    kwargs = generation_kwargs(llm, **sampling, stop=REPLY_STOP if continuation else None)
+    for round_no in range(spec.generation.max_rounds):
+        outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
+        missing = [r for r in inputs if r["id"] not in outs]
+        if not missing:
+            break
+        jobs = plan_output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
+        _run_jobs(jobs, llm, journal, kwargs, cfg, round_no, f"round {round_no + 1}: replies")
+    outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
+    counts["unanswered_inputs"] = sum(1 for r in inputs if r["id"] not in outs)
+    return [outs[r["id"]] for r in inputs if r["id"] in outs], counts
+
+
+def _run_jobs(jobs, llm, journal, kwargs, cfg, round_no, desc) -> None:
+    from workbench.generate.pipeline import run_jobs
+
+    run_jobs(jobs, llm, journal, kwargs, cfg, round_no, desc)
+
+
+def _yields(entries: list[dict], kept: dict[str | None, list[dict]]) -> dict[str | None, float]:
+    """Kept items per prompt so far, per label: sizes the next round."""
+    prompts = Counter(e.get("label") for e in entries)
+    return {lab: len(kept.get(lab, [])) / n for lab, n in prompts.items() if n}
+
+
+def _balanced(kept: dict[str | None, list[dict]], labels: list[str | None], target: int, n: int) -> list[dict]:
+    """At most ``target`` rows per label, interleaved across labels, ``n`` in all."""
+    capped = [kept.get(lab, [])[:target] for lab in labels]
+    interleaved = [r for r in chain.from_iterable(zip_longest(*capped)) if r is not None]
+    return interleaved[:n]
+
+
+def _embedder():
+    from workbench.models import load_embedder
+
+    model = load_embedder("minilm-l6")
+    return lambda texts: model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+
+
+def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[str, Any]) -> str:
+    ident = json.dumps({"spec": spec_hash, "teacher": teacher, "n": cfg.n, "seed": cfg.seed,
+                        "sampling": sampling}, sort_keys=True)
+    return hashlib.sha256(ident.encode()).hexdigest()[:12]

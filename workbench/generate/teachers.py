@@ -1,0 +1,113 @@
+"""Teachers: a distilabel LLM from a short spec string.
+
+Specs:
+
+- ``llamacpp:<bundled name or path.gguf>`` (default ``llamacpp:gemma3-270m``): llama.cpp
+  on this machine with batched decoding over parallel slots.
+- ``openai:<model>@<base_url>``: any OpenAI-compatible server (vLLM, Ollama, llama.cpp
+  server, OpenAI). The key comes from the environment (``WORKBENCH_OPENAI_API_KEY`` or
+  ``OPENAI_API_KEY``), never from the spec, so it never lands in a manifest.
+- ``transformers:<local folder or bundled GGUF name>``: a Hugging Face model in-process.
+
+A teacher prompts in ``completion`` mode (a few-shot list the base model continues) or
+``chat`` mode (an instruction for instruct models). Bundled models know their mode;
+other teachers default to chat, and ``?mode=completion`` on the spec overrides it.
+
+Example:
+    >>> t = TeacherSpec.parse("openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1")
+    >>> t.kind, t.model, t.base_url, t.mode
+    ('openai', 'qwen2.5-7b-instruct', 'http://127.0.0.1:8000/v1', 'chat')
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from workbench.models import REGISTRY
+from workbench.settings import get_settings
+
+KINDS = ("llamacpp", "openai", "transformers")
+USAGE = "use llamacpp:<bundled name or .gguf path>, openai:<model>@<base_url> or transformers:<path>"
+
+
+class TeacherSpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    kind: Literal["llamacpp", "openai", "transformers"]
+    model: str
+    mode: Literal["completion", "chat"]
+    base_url: str | None = None
+
+    @classmethod
+    def parse(cls, spec: str) -> "TeacherSpec":
+        text = spec.strip()
+        mode = None
+        if "?mode=" in text:
+            text, mode = text.split("?mode=", 1)
+            if mode not in ("completion", "chat"):
+                raise TeacherSpecError(f"teacher {spec!r}: mode must be 'completion' or 'chat', not {mode!r}")
+        kind, sep, rest = text.partition(":")
+        if not sep:  # a bare bundled name or .gguf path means llama.cpp
+            kind, rest = "llamacpp", text
+        if kind not in KINDS:
+            raise TeacherSpecError(f"teacher {spec!r}: unknown kind {kind!r}; {USAGE}")
+        if not rest:
+            raise TeacherSpecError(f"teacher {spec!r}: no model given; {USAGE}")
+        base_url = None
+        if kind == "openai":
+            model, at, base_url = rest.partition("@")
+            if not at or not base_url.startswith(("http://", "https://")):
+                raise TeacherSpecError(f"teacher {spec!r}: write openai:<model>@<base_url>, "
+                                       "e.g. openai:llama3.1@http://127.0.0.1:11434/v1")
+            rest = model
+        elif kind == "llamacpp" and not rest.endswith(".gguf") and rest not in REGISTRY:
+            gguf = [k for k, v in REGISTRY.items() if v.kind == "gguf"]
+            raise TeacherSpecError(f"teacher {spec!r}: {rest!r} is neither a bundled GGUF model {gguf} "
+                                   "nor a path ending in .gguf")
+        if mode is None:
+            bundled = REGISTRY.get(rest)
+            mode = bundled.mode if bundled and bundled.mode else "chat"
+        return cls(kind=kind, model=rest, mode=mode, base_url=base_url)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        at = f"@{self.base_url}" if self.base_url else ""
+        return f"{self.kind}:{self.model}{at}?mode={self.mode}"
+
+
+def build_teacher(spec: str | TeacherSpec, *, slots: int = 8, threads: int | None = None, seed: int = 0):
+    """A loaded-on-demand distilabel LLM for a teacher spec (call ``.load()`` before use)."""
+    t = spec if isinstance(spec, TeacherSpec) else TeacherSpec.parse(spec)
+    settings = get_settings()
+    if t.kind == "llamacpp":
+        from workbench.generate.llamacpp import BatchedLlamaCppLLM
+
+        return BatchedLlamaCppLLM(model=t.model, mode=t.mode, slots=slots,
+                                  threads=threads or settings.resolved_threads(), seed=seed)
+    if t.kind == "openai":
+        from distilabel.models import OpenAILLM
+
+        key = settings.api_key()
+        if not key:
+            # Local servers (vLLM, Ollama) accept any key; a placeholder keeps the client happy.
+            key = "not-needed"
+        return OpenAILLM(model=t.model, base_url=t.base_url, api_key=key)
+    from distilabel.models import TransformersLLM
+
+    from workbench.models import transformers_dir
+
+    path = str(transformers_dir(t.model)) if t.model in REGISTRY else t.model
+    return TransformersLLM(model=path, device="cpu", model_kwargs={"local_files_only": True})
+
+
+def generation_kwargs(llm: Any, **wanted: Any) -> dict[str, Any]:
+    """Keep the generation settings this LLM's ``generate`` accepts (they differ by backend)."""
+    # Async LLMs (OpenAI) take their settings in agenerate; the others in generate.
+    params = inspect.signature(getattr(llm, "agenerate", llm.generate)).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return wanted
+    return {k: v for k, v in wanted.items() if k in params and v is not None}

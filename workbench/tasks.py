@@ -1,0 +1,287 @@
+"""Task specs: what a narrow task is, loaded from ``prompts/<task>/task.yaml``.
+
+A spec names the task type, its labels, real seed examples, the teacher's prompt
+templates (Jinja files beside the YAML), review questions, train/eval defaults and the
+quality bar. Everything is validated on load, and a bad spec raises
+:class:`TaskSpecError` naming the file, the field and what to fix.
+
+Example:
+    >>> from workbench.tasks import load_task
+    >>> spec = load_task("support_intents")
+    >>> spec.type, len(spec.labels) >= 8
+    ('classification', True)
+    >>> print(spec.render("generate", label=spec.labels[0], examples=["hi"], n=3, start=2)[:20])
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from workbench.examples import ExampleFileError, read_examples
+from workbench.settings import get_settings
+
+
+class TaskSpecError(ValueError):
+    """A task spec that cannot be used; the message says where and how to fix it."""
+
+
+# Variables each template purpose receives; anything else is a typo caught on load.
+TEMPLATE_VARIABLES: dict[str, set[str]] = {
+    "generate": {"task", "label", "examples", "n", "start"},
+    "input": {"task", "label", "examples", "n", "start"},
+    "output": {"task", "examples", "input"},
+}
+REQUIRED_TEMPLATES = {"classification": ["generate"], "generation": ["input", "output"]}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = Field(min_length=3)
+
+
+class GenerationDefaults(_Strict):
+    shots: int = Field(5, ge=1, description="Seed examples shown in each prompt.")
+    items_per_prompt: int = Field(8, ge=1, description="New items asked for per prompt.")
+    max_new_tokens: int = Field(256, ge=8)
+    temperature: float = Field(0.9, ge=0.0, le=2.0)
+    top_p: float = Field(0.95, gt=0.0, le=1.0)
+    min_chars: int = Field(12, ge=1)
+    max_chars: int = Field(300, ge=10)
+    near_duplicate_threshold: float = Field(0.92, gt=0.0, le=1.0)
+    overgenerate: float = Field(2.0, ge=1.0, description="Prompts planned per wanted item / items_per_prompt.")
+    max_rounds: int = Field(3, ge=1, description="Top-up rounds for labels still short.")
+
+
+class ReviewQuestion(_Strict):
+    name: str
+    kind: Literal["label", "multi_label", "rating", "text"]
+    title: str
+    required: bool = True
+
+
+class ReviewDefaults(_Strict):
+    guidelines: str = ""
+    questions: list[ReviewQuestion] = []
+
+
+class TrainDefaults(_Strict):
+    student: str = "minilm-l6"
+    epochs: int = Field(3, ge=1)
+    learning_rate: float = Field(5e-4, gt=0)
+    batch_size: int = Field(16, ge=1)
+    lora_r: int = Field(8, ge=1)
+    validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+
+
+class QualityBar(_Strict):
+    metric: Literal["macro_f1", "accuracy", "rouge_l", "chrf", "judge"]
+    min: float = Field(ge=0.0, le=1.0)
+
+
+class TaskSpec(_Strict):
+    """A validated task spec. Paths inside it are resolved against the YAML's folder."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: Literal["classification", "generation"]
+    description: str = Field(min_length=10)
+    labels: list[Label] = []
+    seeds: list[dict[str, Any]] | str
+    heldout: str | None = None
+    templates: dict[str, str]
+    generation: GenerationDefaults = GenerationDefaults()
+    review: ReviewDefaults = ReviewDefaults()
+    train: TrainDefaults = TrainDefaults()
+    quality_bar: QualityBar
+
+    _folder: Path = PrivateAttr(default=Path("."))
+
+    @model_validator(mode="after")
+    def _labels_fit_the_type(self) -> "TaskSpec":
+        if self.type == "classification" and len(self.labels) < 2:
+            raise ValueError("a classification task needs at least 2 labels under 'labels'")
+        names = [lab.name for lab in self.labels]
+        if len(set(names)) != len(names):
+            raise ValueError(f"label names repeat: {sorted(n for n in names if names.count(n) > 1)}")
+        missing = [t for t in REQUIRED_TEMPLATES[self.type] if t not in self.templates]
+        if missing:
+            raise ValueError(f"templates: add {missing} (a {self.type} task needs them)")
+        return self
+
+    # -- derived views -------------------------------------------------------------
+    @property
+    def folder(self) -> Path:
+        return self._folder
+
+    @property
+    def label_names(self) -> list[str]:
+        return [lab.name for lab in self.labels]
+
+    def label(self, name: str) -> Label:
+        for lab in self.labels:
+            if lab.name == name:
+                return lab
+        raise KeyError(f"{name!r} is not a label of task {self.name!r}; labels: {self.label_names}")
+
+    @cached_property
+    def seed_examples(self) -> list[dict[str, str]]:
+        """Seed rows: ``{"text", "label"}`` (classification) or ``{"input", "output"}``."""
+        return self._examples("seeds", self.seeds)
+
+    def heldout_examples(self) -> list[dict[str, str]]:
+        """The held-out evaluation rows; never used to generate or train."""
+        if self.heldout is None:
+            return []
+        return self._examples("heldout", self.heldout)
+
+    def _examples(self, field: str, value: list[dict[str, Any]] | str) -> list[dict[str, str]]:
+        try:
+            rows = read_examples(self._resolve(value) if isinstance(value, str) else value, self.type,
+                                 self.label_names or None)
+        except ExampleFileError as exc:
+            raise TaskSpecError(f"{self._yaml}: field '{field}': {exc}") from None
+        return rows
+
+    def _resolve(self, rel: str) -> Path:
+        p = Path(rel).expanduser()
+        return p if p.is_absolute() else (self._folder / p)
+
+    @property
+    def _yaml(self) -> Path:
+        return self._folder / "task.yaml"
+
+    # -- templates ------------------------------------------------------------------
+    def template_text(self, purpose: str, mode: str = "completion") -> str:
+        """The template source for a purpose; ``<purpose>_chat`` is preferred in chat mode."""
+        key = f"{purpose}_chat" if mode == "chat" and f"{purpose}_chat" in self.templates else purpose
+        if key not in self.templates:
+            raise TaskSpecError(f"{self._yaml}: field 'templates': no '{purpose}' template")
+        return self._resolve(self.templates[key]).read_text(encoding="utf-8")
+
+    def template_hashes(self) -> dict[str, str]:
+        """sha256 (first 16 hex) of every template file: lineage for manifests."""
+        return {k: hashlib.sha256(self._resolve(v).read_bytes()).hexdigest()[:16]
+                for k, v in sorted(self.templates.items())}
+
+    def spec_hash(self) -> str:
+        """A hash of the YAML, templates and seeds: changes whenever the task changes."""
+        h = hashlib.sha256(self._yaml.read_bytes() if self._yaml.exists() else b"")
+        h.update(repr(sorted(self.template_hashes().items())).encode())
+        h.update(repr(self.seed_examples).encode())
+        return h.hexdigest()[:16]
+
+    def render(self, purpose: str, mode: str = "completion", **context: Any) -> str:
+        """Render a template in the sandbox; undefined variables raise at once."""
+        template = _ENV.from_string(self.template_text(purpose, mode))
+        return template.render(task=self, **context)
+
+    def _check_templates(self) -> None:
+        for key, rel in self.templates.items():
+            where = f"{self._yaml}: field 'templates.{key}'"
+            path = self._resolve(rel)
+            if not path.is_file():
+                raise TaskSpecError(f"{where}: file {path} does not exist; create it or fix the path")
+            purpose = key.removesuffix("_chat")
+            if purpose not in TEMPLATE_VARIABLES:
+                raise TaskSpecError(f"{where}: unknown template '{key}'; use one of {sorted(TEMPLATE_VARIABLES)}")
+            source = path.read_text(encoding="utf-8")
+            try:
+                names = meta.find_undeclared_variables(_ENV.parse(source))
+            except TemplateSyntaxError as exc:
+                raise TaskSpecError(f"{where}: {path.name} line {exc.lineno}: {exc.message}") from None
+            unknown = names - TEMPLATE_VARIABLES[purpose]
+            if unknown:
+                raise TaskSpecError(
+                    f"{where}: {path.name} uses undefined variable(s) {sorted(unknown)}; "
+                    f"a '{purpose}' template may use {sorted(TEMPLATE_VARIABLES[purpose])}"
+                )
+            try:  # a trial render catches undefined attributes such as label.descripton
+                self.render(purpose, "chat" if key.endswith("_chat") else "completion", **self._sample(purpose))
+            except UndefinedError as exc:
+                raise TaskSpecError(f"{where}: {path.name}: {exc.message}; fix the variable name") from None
+
+    def _sample(self, purpose: str) -> dict[str, Any]:
+        seeds = self.seed_examples
+        if purpose == "output":
+            return {"examples": seeds[:2], "input": "example message"}
+        texts = [r.get("text") or r.get("input") for r in seeds[:2]]
+        return {"label": self.labels[0] if self.labels else None, "examples": texts, "n": 3, "start": 3}
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td><code>{lab.name}</code></td><td>{lab.description}</td></tr>" for lab in self.labels)
+        return (f"<b>{self.name}</b> ({self.type}): {self.description}<br>"
+                f"{len(self.seed_examples)} seeds; quality bar {self.quality_bar.metric} &ge; {self.quality_bar.min}"
+                f"<table><tr><th>label</th><th>description</th></tr>{rows}</table>")
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)
+
+
+def task_path(name_or_path: str | Path) -> Path:
+    """``support_intents`` -> ``<prompts_dir>/support_intents/task.yaml``; paths pass through."""
+    p = Path(name_or_path)
+    if p.suffix in {".yaml", ".yml"}:
+        return p
+    if p.is_dir():
+        return p / "task.yaml"
+    return get_settings().prompts_dir / str(name_or_path) / "task.yaml"
+
+
+def list_tasks() -> list[str]:
+    """Names of the task folders under the prompts dir."""
+    root = get_settings().prompts_dir
+    return sorted(p.parent.name for p in root.glob("*/task.yaml")) if root.is_dir() else []
+
+
+def load_task(name_or_path: str | Path) -> TaskSpec:
+    """Load and fully validate a task spec (fields, seeds, held-out file, templates)."""
+    path = task_path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(list_tasks()) or "none"
+        raise TaskSpecError(f"{path}: no such task spec; known tasks: {known}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TaskSpecError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TaskSpecError(f"{path}: expected a mapping of fields at the top level")
+    try:
+        spec = TaskSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise TaskSpecError(_explain(path, exc)) from None
+    spec._folder = path.parent.resolve()
+    _ = spec.seed_examples  # validates seeds: file, columns, labels
+    if not spec.seed_examples:
+        raise TaskSpecError(f"{path}: field 'seeds': no seed examples; add at least one per label")
+    if spec.type == "classification":
+        bare = set(spec.label_names) - {r["label"] for r in spec.seed_examples}
+        if bare:
+            raise TaskSpecError(f"{path}: field 'seeds': labels {sorted(bare)} have no seed example; add some")
+    spec.heldout_examples()
+    spec._check_templates()
+    return spec
+
+
+def _explain(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid task spec:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "missing":
+            msg = "required field is missing; add it"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field; remove it or check its spelling"
+        lines.append(f"  field '{loc}': {msg} (got {err.get('input')!r:.60})" if err["type"] != "missing"
+                     else f"  field '{loc}': {msg}")
+    return "\n".join(lines)
