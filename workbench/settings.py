@@ -35,6 +35,7 @@ class WorkbenchSettings(BaseSettings):
     home: Path = Field(Path(".workbench"), description="Generated state: models, runs, caches.")
     prompts_dir: Path = Field(Path("prompts"), description="Where task specs live: <dir>/<task>/task.yaml.")
     datasets_dir: Path = Field(Path("datasets"), description="Versioned datasets: <dir>/<task>/synthetic/<version>/.")
+    models_dir: Path | None = Field(None, description="Converted model cache; default <home>/models.")
     teacher: str = Field("llamacpp:gemma3-270m", description="Default teacher spec (see workbench.generate.teachers).")
     threads: int = Field(0, description="CPU threads for llama.cpp; 0 means all cores.")
     openai_api_key: SecretStr | None = Field(
@@ -50,6 +51,11 @@ class WorkbenchSettings(BaseSettings):
             return self.openai_api_key.get_secret_value()
         # The conventional variable is honoured so existing shells keep working.
         return os.environ.get("OPENAI_API_KEY")
+
+    def models_path(self) -> Path:
+        p = self.models_dir or self.home / "models"
+        p.mkdir(parents=True, exist_ok=True)
+        return p
 
     def path(self, *parts: str) -> Path:
         """A path under the home, created on demand."""

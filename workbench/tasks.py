@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 import yaml
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
@@ -210,6 +211,9 @@ class TaskSpec(_Strict):
                 self.render(purpose, "chat" if key.endswith("_chat") else "completion", **self._sample(purpose))
             except UndefinedError as exc:
                 raise TaskSpecError(f"{where}: {path.name}: {exc.message}; fix the variable name") from None
+            except SecurityError as exc:
+                raise TaskSpecError(f"{where}: {path.name}: unsafe template ({exc}); templates may only "
+                                    "read the documented variables") from None
 
     def _sample(self, purpose: str) -> dict[str, Any]:
         seeds = self.seed_examples

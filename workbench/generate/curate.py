@@ -28,10 +28,11 @@ def job_order(entry: dict[str, Any]) -> tuple:
 class ListCurator:
     """Curates list-style generations (classification messages, generation-task inputs)."""
 
-    def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool):
+    def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool, max_new_tokens: int | None = None):
         self.spec = spec
         self.embed = embed
         self.continuation = continuation
+        self.max_new_tokens = max_new_tokens
         g = spec.generation
         self.rules = Rules(g.min_chars, g.max_chars)
         self.text_key = "text" if spec.type == "classification" else "input"
@@ -49,6 +50,9 @@ class ListCurator:
             counts["prompts"] += 1
             items = parse_list(e["text"], continuation=self.continuation)
             counts["parsed"] += len(items)
+            if items and self.max_new_tokens and e.get("output_tokens", 0) >= self.max_new_tokens:
+                items.pop()  # the token limit cut the last item off mid-sentence
+                rejected["truncated"] += 1
             for k, text in enumerate(items):
                 reason = rejection_reason(text, e.get("label"), self.seeds_by_label, self.rules)
                 if reason:

@@ -91,6 +91,9 @@ def rejection_reason(text: str, label: str | None, seeds_by_label: dict[str | No
     norm = normalize(text)
     if not norm:
         return "too_short"
+    words = norm.split()
+    if len(words) >= 6 and len(set(words)) / len(words) < 0.5:
+        return "repetitive"  # a small teacher stuck in a loop ("the Roast the Roast the ...")
     if norm in seeds_by_label.get(label, set()):
         return "copy_of_seed"
     if any(norm in seeds for other, seeds in seeds_by_label.items() if other != label):

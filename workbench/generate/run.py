@@ -103,7 +103,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     list_purpose = "generate" if spec.type == "classification" else "input"
     labels: list[str | None] = list(spec.label_names) or [None]
     target = math.ceil(cfg.n / len(labels))
-    curator = ListCurator(spec, embed, continuation)
+    curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"])
     list_kwargs = generation_kwargs(llm, **sampling, stop=LIST_STOP if continuation else None)
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]

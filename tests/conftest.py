@@ -1,0 +1,52 @@
+"""Every test gets its own workbench home and datasets folder; nothing touches the repo's."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def models_cache(tmp_path_factory) -> Path:
+    """Converted models are shared by the whole session (an F16 GGUF is 0.5 GB)."""
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(autouse=True)
+def workbench_env(tmp_path, monkeypatch, models_cache):
+    from workbench.settings import get_settings
+
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("WORKBENCH_DATASETS_DIR", str(tmp_path / "datasets"))
+    monkeypatch.setenv("WORKBENCH_PROMPTS_DIR", str(REPO / "prompts"))
+    monkeypatch.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
+    monkeypatch.delenv("WORKBENCH_TEACHER", raising=False)
+    monkeypatch.chdir(tmp_path)  # a stray relative path or .env lands here, not in the repo
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def task_copy(tmp_path) -> Path:
+    """A writable copy of support_intents (spec, templates, seeds) to break on purpose."""
+    import shutil
+
+    dst = tmp_path / "tasks" / "broken"
+    shutil.copytree(REPO / "prompts" / "support_intents", dst)
+    data = tmp_path / "tasks" / "data"
+    shutil.copytree(REPO / "datasets" / "support_intents", data)
+    text = (dst / "task.yaml").read_text().replace("../../datasets/support_intents/", "../data/")
+    (dst / "task.yaml").write_text(text)
+    return dst
+
+
+def pytest_configure(config):
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    # pydantic warns about distilabel's field definitions at import; not ours to fix.
+    warnings.filterwarnings("ignore", message=".*'default' attribute with value None.*")
