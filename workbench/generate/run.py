@@ -117,6 +117,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
     rows = _balanced(kept, labels, target, cfg.n)
+    counts["surplus"] = sum(len(v) for v in kept.values()) - len(rows)  # valid, but over a label's target
 
     if spec.type == "generation":
         rows, out_counts = _replies(spec, teacher, llm, journal, rows, cfg, sampling, continuation)
@@ -163,6 +164,7 @@ def _replies(spec: TaskSpec, teacher: TeacherSpec, llm, journal: Journal, inputs
         jobs = plan_output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
         _run_jobs(jobs, llm, journal, kwargs, cfg, round_no, f"round {round_no + 1}: replies")
     outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
+    counts["inputs"] = len(inputs)
     counts["unanswered_inputs"] = sum(1 for r in inputs if r["id"] not in outs)
     return [outs[r["id"]] for r in inputs if r["id"] in outs], counts
 
