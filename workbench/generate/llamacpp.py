@@ -127,8 +127,12 @@ class BatchedLlamaCpp:
         # The formatter renders the BOS text and tokenize() adds BOS again; keep one.
         return prompt[len(bos):] if bos and self._add_bos and prompt.startswith(bos) else prompt
 
-    def _reuse_prefix(self, seq: int, tokens: list[int]) -> int:
-        """Give ``seq`` the longest cached prefix of ``tokens``; returns where prefill starts."""
+    def _reuse_prefix(self, seq: int, tokens: list[int], undecoded: set[int]) -> int:
+        """Give ``seq`` the longest cached prefix of ``tokens``; returns where prefill starts.
+
+        ``undecoded`` are slots filled in the current step: their new prompt is not in the
+        KV cache yet, so they cannot be copied from.
+        """
         def common(a: list[int], b: list[int]) -> int:
             n = 0
             for x, y in zip(a, b):
@@ -139,7 +143,7 @@ class BatchedLlamaCpp:
 
         best_len, best_src = common(self._cached[seq], tokens), seq
         for src, toks in enumerate(self._cached):
-            if src != seq and (n := common(toks, tokens)) > best_len:
+            if src != seq and src not in undecoded and (n := common(toks, tokens)) > best_len:
                 best_len, best_src = n, src
         best_len = min(best_len, len(tokens) - 1)  # the last token must be decoded for logits
         self.ctx.kv_cache_seq_rm(seq, best_len if best_src == seq else 0, -1)
@@ -211,6 +215,7 @@ class BatchedLlamaCpp:
                     slot.logits_at = b.n_tokens
                     add(slot.next_token, slot.pos, seq, True)
                     slot.pos += 1
+            undecoded: set[int] = set()
             for seq in range(self.slots):
                 if slots[seq] is not None or not pending:
                     continue
@@ -220,7 +225,8 @@ class BatchedLlamaCpp:
                 if b.n_tokens + len(tokens) > self.n_batch:
                     break  # no room in this step; the prompt waits for the next one
                 index = pending.popleft()
-                start = self._reuse_prefix(seq, tokens)
+                start = self._reuse_prefix(seq, tokens, undecoded)
+                undecoded.add(seq)
                 for pos in range(start, len(tokens)):
                     add(tokens[pos], pos, seq, pos == len(tokens) - 1)
                 sampler = self._sampler(temperature, top_p, top_k, seeds[index])

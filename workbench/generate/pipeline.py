@@ -16,6 +16,8 @@ Example:
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -44,12 +46,16 @@ class JournalWriter(Step):
     def process(self, inputs: StepInput):  # type: ignore[override]
         entries = []
         for row in inputs:
+            if row.get("generation") is None:
+                # distilabel turns a failed LLM call into an empty generation; leaving it out
+                # of the journal means the next run asks again instead of keeping a hole.
+                continue
             stats = next((v for k, v in (row.get("distilabel_metadata") or {}).items()
                           if k.startswith("statistics_")), {})
             entries.append({
                 "job": row["job"], "stage": row["stage"], "label": row.get("label"),
                 "round": row["round"], "index": row["index"], "source_id": row.get("source_id"),
-                "text": row.get("generation") or "",
+                "text": row["generation"],
                 "input_tokens": _first(stats.get("input_tokens")),
                 "output_tokens": _first(stats.get("output_tokens")),
             })
@@ -64,7 +70,7 @@ def _first(v: Any) -> int:
 
 
 def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any], batch_size: int,
-                   round_no: int):
+                   round_no: int, cache_dir: Path):
     """The distilabel pipeline for one round of jobs."""
     from distilabel.pipeline import Pipeline
     from distilabel.steps import LoadDataFromDicts
@@ -73,8 +79,7 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
     data = [{"job": j.id, "stage": j.stage, "label": j.label, "round": round_no,
              "index": int(j.id.rsplit("-", 1)[-1]) if j.stage != "output" else 0,
              "source_id": j.source_id, "instruction": j.prompt} for j in jobs]
-    cache = get_settings().path("cache", "distilabel")
-    with Pipeline(name="workbench-generate", cache_dir=cache) as pipeline:
+    with Pipeline(name="workbench-generate", cache_dir=cache_dir) as pipeline:
         load = LoadDataFromDicts(name="jobs", data=data, batch_size=batch_size)
         teach = TextGeneration(name="teacher", llm=llm, input_batch_size=batch_size, add_raw_output=False,
                                add_raw_input=False)
@@ -105,8 +110,12 @@ def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any],
     # processes, and a fork of a process that has already run torch (the embedder
     # between rounds, or a notebook that trained a model) deadlocks llama.cpp's OpenMP
     # threads in the child (seen here: round 2 hung in llama_decode).
+    # distilabel's own cache is not how runs resume (the journal is), and a run killed
+    # mid-write leaves it unreadable; so each pipeline gets a fresh one, removed on success.
+    cache_dir = Path(tempfile.mkdtemp(prefix=f"round{round_no}-", dir=get_settings().path("cache", "distilabel")))
     proc = multiprocessing.get_context("spawn").Process(
-        target=_pipeline_process, args=(todo, llm, str(journal.path), gen_kwargs, cfg.batch_size, round_no),
+        target=_pipeline_process, args=(todo, llm, str(journal.path), gen_kwargs, cfg.batch_size, round_no,
+                                        str(cache_dir)),
         name="workbench-teacher")
     watcher = threading.Thread(target=watch, daemon=True)
     proc.start()
@@ -120,18 +129,21 @@ def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any],
         stop.set()
         watcher.join()
     if proc.exitcode != 0:
-        raise RuntimeError(f"the teacher pipeline failed (exit code {proc.exitcode}; its error is printed above). "
-                           "Outputs so far are kept: run the same command again to resume.")
+        raise RuntimeError(f"the teacher pipeline failed (exit code {proc.exitcode}; its error is printed above, "
+                           f"distilabel's log is under {cache_dir}). Outputs so far are kept: run the same "
+                           "command again to resume.")
     missing = {j.id for j in todo} - journal.done_jobs()
     if missing:
-        raise RuntimeError(f"the teacher pipeline ended with {len(missing)} of {len(todo)} prompts unanswered; "
-                           "run the same command again to retry them")
+        raise RuntimeError(f"the teacher pipeline ended with {len(missing)} of {len(todo)} prompts unanswered "
+                           f"(distilabel's log: {cache_dir}); run the same command again to retry them")
+    shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def _pipeline_process(jobs: list[Job], llm, journal_path: str, gen_kwargs: dict[str, Any], batch_size: int,
-                      round_no: int) -> None:
+                      round_no: int, cache_dir: str) -> None:
     _die_with_parent()
-    pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), gen_kwargs, batch_size, round_no)
+    pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), gen_kwargs, batch_size, round_no,
+                                      Path(cache_dir))
     with _quiet_distilabel():
         pipeline.run(parameters=params, use_cache=False)
 

@@ -36,7 +36,7 @@ from workbench.generate.config import GenerateConfig
 from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
 from workbench.generate.plan import plan_list_jobs, plan_output_jobs
-from workbench.generate.teachers import TeacherSpec, build_teacher, generation_kwargs
+from workbench.generate.teachers import TeacherSpec, build_teacher, check_teacher, generation_kwargs
 from workbench.settings import get_settings
 from workbench.store import DatasetVersion, get_version, save_version
 from workbench.tasks import TaskSpec, load_task
@@ -93,6 +93,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
             return GenerateResult(version, run_dir, reused=True, manifest=version.manifest)
         except FileNotFoundError:
             pass  # the dataset was deleted by hand: build it again from the journal
+    check_teacher(teacher)
     journal = Journal(run_dir / "journal.jsonl")
     journal.repair()
     resumed = journal.count() > 0

@@ -101,13 +101,37 @@ def build_teacher(spec: str | TeacherSpec, *, slots: int = 8, threads: int | Non
     from workbench.models import transformers_dir
 
     path = str(transformers_dir(t.model)) if t.model in REGISTRY else t.model
-    return TransformersLLM(model=path, device="cpu", model_kwargs={"local_files_only": True})
+    return TransformersLLM(model=path, device="cpu")
+
+
+def check_teacher(spec: TeacherSpec, timeout: float = 10.0) -> None:
+    """Fail fast, with a clear message, when a remote teacher cannot be used.
+
+    Local teachers are checked when they load; for an OpenAI-compatible server this asks
+    for its model list once, so a wrong URL or key is reported before any work starts.
+    """
+    if spec.kind != "openai":
+        return
+    import openai
+
+    client = openai.OpenAI(base_url=spec.base_url, api_key=get_settings().api_key() or "not-needed",
+                           timeout=timeout, max_retries=0)
+    try:
+        client.models.list()
+    except openai.AuthenticationError:
+        raise TeacherSpecError(f"teacher {spec}: the server rejected the API key; set WORKBENCH_OPENAI_API_KEY "
+                               "(or OPENAI_API_KEY) to a valid key") from None
+    except openai.APIConnectionError:
+        raise TeacherSpecError(f"teacher {spec}: cannot reach {spec.base_url}; is the server running, "
+                               "and does the URL end in /v1?") from None
+    except openai.APIStatusError as exc:
+        raise TeacherSpecError(f"teacher {spec}: {spec.base_url} answered HTTP {exc.status_code} to a model "
+                               "list request; is it an OpenAI-compatible endpoint?") from None
 
 
 def generation_kwargs(llm: Any, **wanted: Any) -> dict[str, Any]:
     """Keep the generation settings this LLM's ``generate`` accepts (they differ by backend)."""
     # Async LLMs (OpenAI) take their settings in agenerate; the others in generate.
     params = inspect.signature(getattr(llm, "agenerate", llm.generate)).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return wanted
-    return {k: v for k, v in wanted.items() if k in params and v is not None}
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return {k: v for k, v in wanted.items() if v is not None and (open_ended or k in params)}
