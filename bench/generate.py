@@ -12,7 +12,7 @@ Both outputs go through the same curation (parse, validate, exact and near dedup
 "kept records/min" compares usable data, not just tokens. Target: workbench tokens/s
 at least 3x the baseline's. Results are appended to bench/RESULTS.md.
 
-    python bench/generate.py            # ~8 minutes on a 2-core CPU
+    python bench/generate.py            # ~6 minutes on a 2-core CPU
     python bench/generate.py --prompts 16 --no-write   # a quick look
 """
 
@@ -88,7 +88,7 @@ def run_workbench(spec, jobs, slots: int) -> dict:
     kwargs = generation_kwargs(llm, max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
                                stop=LIST_STOP)
     cfg = GenerateConfig(task="support_intents", slots=slots, batch_size=len(jobs), progress=False)
-    run_jobs(jobs, llm, journal, kwargs, cfg, 0, "workbench")
+    run_jobs(jobs, "llamacpp:gemma3-270m", journal, kwargs, cfg, 0, "workbench")
     gen_s = time.perf_counter() - start
     entries = journal.entries()
     kept = _curate(spec, entries, continuation=True, max_new_tokens=g.max_new_tokens)
@@ -98,8 +98,8 @@ def run_workbench(spec, jobs, slots: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--prompts", type=int, default=48)
-    ap.add_argument("--slots", type=int, default=32)
+    ap.add_argument("--prompts", type=int, default=60)
+    ap.add_argument("--slots", type=int, default=16)
     ap.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
     args = ap.parse_args()
     os.environ.setdefault("WORKBENCH_HOME", str(HERE.parent / ".workbench"))
@@ -108,9 +108,9 @@ def main() -> int:
     spec, jobs = _prompts(args.prompts)
     print(f"{len(jobs)} prompts, Gemma 3 270M, {os.cpu_count()} CPUs", flush=True)
     # Warm the F16 conversion so neither side pays a one-off cost inside the timing.
-    from workbench.models import f16_gguf
+    from workbench.models import batched_gguf
 
-    f16_gguf("gemma3-270m")
+    batched_gguf("gemma3-270m")
     wb = run_workbench(spec, jobs, args.slots)
     print(f"workbench: {wb}", flush=True)
     base = run_baseline(spec, jobs)

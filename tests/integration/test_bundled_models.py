@@ -6,7 +6,7 @@ import pytest
 
 from workbench.generate.llamacpp import BatchedLlamaCpp
 from workbench.generate.teachers import build_teacher
-from workbench.models import UnknownModelError, f16_gguf, get_model, gguf_path, load_embedder, transformers_dir
+from workbench.models import UnknownModelError, batched_gguf, get_model, gguf_path, load_embedder, transformers_dir
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_minilm_embeds_offline():
 
 
 def test_batched_engine_respects_stops_and_limits():
-    engine = BatchedLlamaCpp(f16_gguf("gemma3-270m"), slots=4, threads=2)
+    engine = BatchedLlamaCpp(batched_gguf("gemma3-270m"), slots=4, threads=2)
     try:
         prompts = ["Coffee orders:\n1. Where is my box?\n2. My beans are late\n3."] * 3 + ["The capital of France is"]
         outs = engine.generate(prompts, max_new_tokens=24, stop=["\n"], seeds=[1, 2, 3, 4])

@@ -2,7 +2,7 @@
 
 Example:
     >>> GenerateConfig(task="support_intents", n=40).slots
-    32
+    16
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class GenerateConfig(BaseModel):
     n: int = Field(300, ge=1, description="Rows wanted in the dataset.")
     teacher: str | None = Field(None, description="Teacher spec; default WORKBENCH_TEACHER.")
     seed: int = Field(0, description="Drives few-shot sampling and teacher sampling.")
-    slots: int = Field(32, ge=1, description="Parallel sequences decoded together (llama.cpp teachers).")
+    slots: int = Field(16, ge=1, description="Parallel sequences decoded together (llama.cpp teachers).")
     batch_size: int = Field(64, ge=1, description="Prompts per distilabel batch (journal granularity).")
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_new_tokens: int | None = Field(None, ge=8)

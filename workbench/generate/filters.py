@@ -1,4 +1,4 @@
-"""Turning raw teacher text into clean candidates: parse, validate, deduplicate, balance.
+"""Turning raw teacher text into clean candidates: parse, validate, deduplicate.
 
 Each function is pure and cheap except :func:`near_duplicates`, which embeds with MiniLM.
 Rejections carry a reason, so the manifest can count them.
@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
 _ITEM = re.compile(r"^\s*(?:\d{1,3}\s*[.):]|[-*•])\s+(.*)$")
 _QUOTES = [('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’"), ("«", "»")]
@@ -137,13 +136,3 @@ def near_duplicates(embeddings, reference, threshold: float) -> tuple[list[bool]
             kept[n_kept] = row
             n_kept += 1
     return drop, best
-
-
-def balance(labels: Iterable[str], target: int) -> list[bool]:
-    """Keep flags that cap each label at ``target`` rows, first come first kept."""
-    seen: Counter[str] = Counter()
-    out = []
-    for lab in labels:
-        seen[lab] += 1
-        out.append(seen[lab] <= target)
-    return out

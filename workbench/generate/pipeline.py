@@ -14,9 +14,11 @@ Example:
 # No `from __future__ import annotations`: distilabel reads the StepInput hint at run time.
 
 import logging
-import multiprocessing
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -88,7 +90,7 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
     return pipeline, {"teacher": {"llm": {"generation_kwargs": gen_kwargs}}}
 
 
-def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any], cfg: GenerateConfig,
+def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[str, Any], cfg: GenerateConfig,
              round_no: int, desc: str) -> None:
     """Run jobs not yet in the journal, with a progress bar fed from the journal."""
     done = journal.done_jobs()
@@ -106,30 +108,33 @@ def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any],
                 bar.update(journal.count() - before - bar.n)
             bar.update(journal.count() - before - bar.n)
 
-    # The pipeline runs in a freshly spawned process. distilabel forks its step
-    # processes, and a fork of a process that has already run torch (the embedder
-    # between rounds, or a notebook that trained a model) deadlocks llama.cpp's OpenMP
-    # threads in the child (seen here: round 2 hung in llama_decode).
+    # The pipeline runs in a fresh Python process (python -m workbench.generate.worker).
+    # distilabel forks its step processes, and a fork of a process that has already run
+    # torch (the embedder between rounds, or a notebook that trained a model) deadlocks
+    # llama.cpp's OpenMP threads in the child (seen here: round 2 hung in llama_decode).
+    # A new interpreter, unlike multiprocessing's spawn, also works from scripts that have
+    # no `if __name__ == "__main__"` guard.
     # distilabel's own cache is not how runs resume (the journal is), and a run killed
     # mid-write leaves it unreadable; so each pipeline gets a fresh one, removed on success.
     cache_dir = Path(tempfile.mkdtemp(prefix=f"round{round_no}-", dir=get_settings().path("cache", "distilabel")))
-    proc = multiprocessing.get_context("spawn").Process(
-        target=_pipeline_process, args=(todo, llm, str(journal.path), gen_kwargs, cfg.batch_size, round_no,
-                                        str(cache_dir)),
-        name="workbench-teacher")
+    payload = cache_dir / "round.pkl"
+    # The teacher travels as its spec, not as a built LLM: an API key must never be written
+    # to disk, so the worker reads it from the environment it inherits.
+    payload.write_bytes(pickle.dumps((todo, teacher, cfg.slots, cfg.seed, str(journal.path), gen_kwargs,
+                                      cfg.batch_size, round_no, str(cache_dir))))
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.generate.worker", str(payload)])
     watcher = threading.Thread(target=watch, daemon=True)
-    proc.start()
     watcher.start()
     try:
-        proc.join()
+        proc.wait()
     finally:
-        if proc.is_alive():  # interrupted (Ctrl-C): stop the teacher too; the journal keeps what is done
+        if proc.poll() is None:  # interrupted (Ctrl-C): stop the teacher too; the journal keeps what is done
             proc.kill()
-            proc.join()
+            proc.wait()
         stop.set()
         watcher.join()
-    if proc.exitcode != 0:
-        raise RuntimeError(f"the teacher pipeline failed (exit code {proc.exitcode}; its error is printed above, "
+    if proc.returncode != 0:
+        raise RuntimeError(f"the teacher pipeline failed (exit code {proc.returncode}; its error is printed above, "
                            f"distilabel's log is under {cache_dir}). Outputs so far are kept: run the same "
                            "command again to resume.")
     missing = {j.id for j in todo} - journal.done_jobs()
@@ -139,13 +144,19 @@ def run_jobs(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any],
     shutil.rmtree(cache_dir, ignore_errors=True)
 
 
-def _pipeline_process(jobs: list[Job], llm, journal_path: str, gen_kwargs: dict[str, Any], batch_size: int,
-                      round_no: int, cache_dir: str) -> None:
+def pipeline_process(jobs: list[Job], teacher: str, slots: int, seed: int, journal_path: str,
+                     gen_kwargs: dict[str, Any], batch_size: int, round_no: int, cache_dir: str) -> None:
+    """Body of the worker process: build and run one round's pipeline."""
+    from workbench.generate.teachers import build_teacher
+
     _die_with_parent()
+    llm = build_teacher(teacher, slots=slots, seed=seed)
+    # distilabel logs every batch at INFO; the parent's progress bar says the same quietly.
+    os.environ["DISTILABEL_LOG_LEVEL"] = "WARNING"
+    logging.getLogger("distilabel").setLevel(logging.WARNING)
     pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), gen_kwargs, batch_size, round_no,
                                       Path(cache_dir))
-    with _quiet_distilabel():
-        pipeline.run(parameters=params, use_cache=False)
+    pipeline.run(parameters=params, use_cache=False)
 
 
 def _die_with_parent() -> None:
@@ -157,18 +168,3 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass  # not Linux: a killed parent may leave the teacher to finish its batch
-
-
-class _quiet_distilabel:
-    """distilabel logs every batch at INFO; the progress bar says the same thing quietly."""
-
-    def __enter__(self):
-        self._old = os.environ.get("DISTILABEL_LOG_LEVEL")
-        os.environ["DISTILABEL_LOG_LEVEL"] = os.environ.get("WB_DEBUG_LOG", "WARNING")
-        logging.getLogger("distilabel").setLevel(logging.WARNING)
-
-    def __exit__(self, *exc):
-        if self._old is None:
-            os.environ.pop("DISTILABEL_LOG_LEVEL", None)
-        else:
-            os.environ["DISTILABEL_LOG_LEVEL"] = self._old

@@ -114,7 +114,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
             break
         jobs = plan_list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
                               yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
-        _run_jobs(jobs, llm, journal, list_kwargs, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
+        _run_jobs(jobs, str(teacher), journal, list_kwargs, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
     rows = _balanced(kept, labels, target, cfg.n)
@@ -163,17 +163,17 @@ def _replies(spec: TaskSpec, teacher: TeacherSpec, llm, journal: Journal, inputs
         if not missing:
             break
         jobs = plan_output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
-        _run_jobs(jobs, llm, journal, kwargs, cfg, round_no, f"round {round_no + 1}: replies")
+        _run_jobs(jobs, str(teacher), journal, kwargs, cfg, round_no, f"round {round_no + 1}: replies")
     outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
     counts["inputs"] = len(inputs)
     counts["unanswered_inputs"] = sum(1 for r in inputs if r["id"] not in outs)
     return [outs[r["id"]] for r in inputs if r["id"] in outs], counts
 
 
-def _run_jobs(jobs, llm, journal, kwargs, cfg, round_no, desc) -> None:
-    from workbench.generate.pipeline import run_jobs
+def _run_jobs(jobs, teacher: str, journal, kwargs, cfg, round_no, desc) -> None:
+    from workbench.generate.pipeline import run_jobs  # imports distilabel: only when there is work
 
-    run_jobs(jobs, llm, journal, kwargs, cfg, round_no, desc)
+    run_jobs(jobs, teacher, journal, kwargs, cfg, round_no, desc)
 
 
 def _yields(entries: list[dict], kept: dict[str | None, list[dict]]) -> dict[str | None, float]:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from workbench.generate.filters import (Rules, balance, clean_item, exact_duplicates, near_duplicates, normalize,
+from workbench.generate.filters import (Rules, clean_item, exact_duplicates, near_duplicates, normalize,
                                         parse_list, rejection_reason)
 
 
@@ -53,7 +53,3 @@ def test_near_duplicates_compare_with_seeds_and_earlier_kept_rows():
     drop, sims = near_duplicates(rows, seeds, threshold=0.95)
     assert drop == [True, False, True, False]
     assert sims[0] > 0.95 and sims[1] == 0.0 and sims[3] < 0.2
-
-
-def test_balance_caps_each_label():
-    assert balance(["a", "a", "b", "a", "b"], 2) == [True, True, True, False, True]
