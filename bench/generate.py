@@ -133,8 +133,15 @@ def main() -> int:
                   "baseline kept/min | workbench kept/min | kept (base / wb) |\n|---|---|---|---|---|---|---|---|---|\n")
         text = results.read_text() if results.exists() else "# Benchmark results\n"
         if "## Generate:" not in text:
-            text += header
-        results.write_text(text.rstrip("\n") + "\n" + row + "\n")
+            text = text.rstrip("\n") + "\n" + header
+        lines = text.rstrip("\n").split("\n")
+        # The new row goes right under the last row of this section's table.
+        at = next(i for i, line in enumerate(lines) if line.startswith("## Generate:"))
+        at = next(i for i in range(at, len(lines)) if lines[i].startswith("|"))
+        while at + 1 < len(lines) and lines[at + 1].startswith("|"):
+            at += 1
+        lines.insert(at + 1, row)
+        results.write_text("\n".join(lines) + "\n")
     return 0 if ratio >= TARGET else 1
 
 
