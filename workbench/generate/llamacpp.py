@@ -26,7 +26,7 @@ import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Literal, Optional
+from typing import Any, List, Literal, Optional
 
 from distilabel.models.llms.base import LLM
 from distilabel.models.llms.utils import prepare_output
@@ -110,8 +110,9 @@ class BatchedLlamaCpp:
         return self.model.tokenize(text.encode("utf-8"), add_bos=self._add_bos, special=True)
 
     def _piece(self, token: int) -> bytes:
-        n = self._llama_cpp.llama_token_to_piece(self.model.vocab, token, self._piece_buf, len(self._piece_buf), 0, False)
-        return bytes(self._piece_buf[:max(n, 0)])
+        buf = self._piece_buf
+        n = self._llama_cpp.llama_token_to_piece(self.model.vocab, token, buf, len(buf), 0, False)
+        return bytes(buf[:max(n, 0)])
 
     def chat_prompt(self, messages: list[dict[str, str]]) -> str:
         """Apply the GGUF's own chat template (chat-mode teachers)."""
@@ -166,9 +167,8 @@ class BatchedLlamaCpp:
         top_k: int = 40,
         stop: Optional[list[str]] = None,
         seeds: Optional[list[int]] = None,
-        on_done: Callable[[int, Completion], None] | None = None,
     ) -> list[Completion]:
-        """Complete every prompt; ``on_done(index, completion)`` fires as each finishes."""
+        """Complete every prompt, in any order internally; results come back in prompt order."""
         lc = self._llama_cpp
         stop = [s for s in (stop or []) if s]
         seeds = seeds or [i for i in range(len(prompts))]
@@ -196,8 +196,6 @@ class BatchedLlamaCpp:
             # Drop the generated tokens but keep the prompt: the next prompt may share it.
             self.ctx.kv_cache_seq_rm(seq, len(cached[seq]), -1)
             slots[seq] = None
-            if on_done:
-                on_done(slot.index, done)
 
         while pending or any(slots):
             b.n_tokens = 0
