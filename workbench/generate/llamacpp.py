@@ -26,7 +26,7 @@ import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Literal, Optional
+from typing import Any, Callable, List, Literal, Optional
 
 from distilabel.models.llms.base import LLM
 from distilabel.models.llms.utils import prepare_output
@@ -167,8 +167,10 @@ class BatchedLlamaCpp:
         top_k: int = 40,
         stop: Optional[list[str]] = None,
         seeds: Optional[list[int]] = None,
+        on_done: Optional[Callable[[int], None]] = None,
     ) -> list[Completion]:
-        """Complete every prompt, in any order internally; results come back in prompt order."""
+        """Complete every prompt; results come back in prompt order. ``on_done(index)`` fires
+        as each one finishes (they finish out of order)."""
         lc = self._llama_cpp
         stop = [s for s in (stop or []) if s]
         seeds = seeds or [i for i in range(len(prompts))]
@@ -196,6 +198,8 @@ class BatchedLlamaCpp:
             # Drop the generated tokens but keep the prompt: the next prompt may share it.
             self.ctx.kv_cache_seq_rm(seq, len(cached[seq]), -1)
             slots[seq] = None
+            if on_done:
+                on_done(slot.index)
 
         while pending or any(slots):
             b.n_tokens = 0
@@ -266,6 +270,7 @@ class BatchedLlamaCppLLM(LLM):
     threads: int = 2
     seed: int = 0
     weights: Literal["fast", "f16", "original"] = "fast"  # see workbench.models.batched_gguf
+    progress_file: Optional[str] = None  # one byte appended per finished sequence, for progress bars
     _engine: Optional[BatchedLlamaCpp] = PrivateAttr(default=None)
 
     def load(self) -> None:
@@ -283,6 +288,11 @@ class BatchedLlamaCppLLM(LLM):
     @property
     def model_name(self) -> str:
         return self.model
+
+    def _tick(self, _index: int) -> None:
+        if self.progress_file:
+            with open(self.progress_file, "ab") as fh:
+                fh.write(b".")
 
     def _prompt(self, messages: Any) -> str:
         if isinstance(messages, str):
@@ -307,7 +317,7 @@ class BatchedLlamaCppLLM(LLM):
         flat = [p for p in prompts for _ in range(num_generations)]
         seeds = [prompt_seed(self.seed, p, k) for p in prompts for k in range(num_generations)]
         outs = self._engine.generate(flat, max_new_tokens=max_new_tokens, temperature=temperature,  # type: ignore
-                                     top_p=top_p, top_k=top_k, stop=stop, seeds=seeds)
+                                     top_p=top_p, top_k=top_k, stop=stop, seeds=seeds, on_done=self._tick)
         grouped = []
         for i in range(len(prompts)):
             chunk = outs[i * num_generations:(i + 1) * num_generations]

@@ -92,7 +92,7 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
 
 def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[str, Any], cfg: GenerateConfig,
              round_no: int, desc: str) -> None:
-    """Run jobs not yet in the journal, with a progress bar fed from the journal."""
+    """Run the jobs not yet in the journal in a worker process, with a progress bar."""
     done = journal.done_jobs()
     todo = [j for j in jobs if j.id not in done]
     if not todo:
@@ -103,10 +103,16 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[s
     def watch() -> None:
         from tqdm.auto import tqdm
 
+        def finished() -> int:
+            # The journal moves a batch at a time; the teacher's own tick file (llama.cpp
+            # teachers) moves per finished prompt, so the bar does not sit still for minutes.
+            ticks = progress.stat().st_size if progress.exists() else 0
+            return min(len(todo), max(journal.count() - before, ticks))
+
         with tqdm(total=len(todo), desc=desc, unit="prompt", disable=not cfg.progress) as bar:
             while not stop.wait(0.5):
-                bar.update(journal.count() - before - bar.n)
-            bar.update(journal.count() - before - bar.n)
+                bar.update(finished() - bar.n)
+            bar.update(finished() - bar.n)
 
     # The pipeline runs in a fresh Python process (python -m workbench.generate.worker).
     # distilabel forks its step processes, and a fork of a process that has already run
@@ -117,7 +123,7 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[s
     # distilabel's own cache is not how runs resume (the journal is), and a run killed
     # mid-write leaves it unreadable; so each pipeline gets a fresh one, removed on success.
     cache_dir = Path(tempfile.mkdtemp(prefix=f"round{round_no}-", dir=get_settings().path("cache", "distilabel")))
-    payload = cache_dir / "round.pkl"
+    payload, progress = cache_dir / "round.pkl", cache_dir / "progress"
     # The teacher travels as its spec, not as a built LLM: an API key must never be written
     # to disk, so the worker reads it from the environment it inherits.
     payload.write_bytes(pickle.dumps((todo, teacher, cfg.slots, cfg.seed, str(journal.path), gen_kwargs,
@@ -151,6 +157,8 @@ def pipeline_process(jobs: list[Job], teacher: str, slots: int, seed: int, journ
 
     _die_with_parent()
     llm = build_teacher(teacher, slots=slots, seed=seed)
+    if hasattr(llm, "progress_file"):
+        llm.progress_file = str(Path(cache_dir) / "progress")
     # distilabel logs every batch at INFO; the parent's progress bar says the same quietly.
     os.environ["DISTILABEL_LOG_LEVEL"] = "WARNING"
     logging.getLogger("distilabel").setLevel(logging.WARNING)
