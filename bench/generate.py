@@ -79,16 +79,14 @@ def run_workbench(spec, jobs, slots: int) -> dict:
     from workbench.generate.journal import Journal
     from workbench.generate.pipeline import run_jobs
     from workbench.generate.run import LIST_STOP
-    from workbench.generate.teachers import build_teacher, generation_kwargs
 
     g = spec.generation
     start = time.perf_counter()
     journal = Journal(Path(tempfile.mkdtemp()) / "journal.jsonl")
-    llm = build_teacher("llamacpp:gemma3-270m", slots=slots)
-    kwargs = generation_kwargs(llm, max_new_tokens=g.max_new_tokens, temperature=g.temperature, top_p=g.top_p,
-                               stop=LIST_STOP)
+    sampling = {"max_new_tokens": g.max_new_tokens, "temperature": g.temperature, "top_p": g.top_p,
+                "stop": LIST_STOP}
     cfg = GenerateConfig(task="support_intents", slots=slots, batch_size=len(jobs), progress=False)
-    run_jobs(jobs, "llamacpp:gemma3-270m", journal, kwargs, cfg, 0, "workbench")
+    run_jobs(jobs, "llamacpp:gemma3-270m", journal, sampling, cfg, 0, "workbench")
     gen_s = time.perf_counter() - start
     entries = journal.entries()
     kept = _curate(spec, entries, continuation=True, max_new_tokens=g.max_new_tokens)

@@ -2,13 +2,11 @@
 
 Each round is a distilabel ``Pipeline``: ``LoadDataFromDicts`` (the round's prompt jobs)
 >> ``TextGeneration`` (the teacher) >> :class:`JournalWriter` (appends each output to the
-run's journal, fsynced). Between rounds, the journal is curated (parse, validate, exact
-and near-duplicate removal) and labels still short of their target get another round.
-The journal is what makes runs resumable (see :mod:`workbench.generate.run`).
+run's journal, fsynced), run in a worker process. The journal is what makes runs
+resumable; rounds and curation are in :mod:`workbench.generate.run`.
 
 Example:
-    >>> pipeline, params = build_pipeline(jobs, llm, journal, {"max_new_tokens": 64}, 32, 0)  # doctest: +SKIP
-    >>> pipeline.run(parameters=params, use_cache=False)                                     # doctest: +SKIP
+    >>> run_jobs(jobs, "llamacpp:gemma3-270m", journal, {"max_new_tokens": 64}, cfg, 0, "round 1")  # doctest: +SKIP
 """
 
 # No `from __future__ import annotations`: distilabel reads the StepInput hint at run time.
@@ -72,14 +70,13 @@ def _first(v: Any) -> int:
 
 
 def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str, Any], batch_size: int,
-                   round_no: int, cache_dir: Path):
+                   cache_dir: Path):
     """The distilabel pipeline for one round of jobs."""
     from distilabel.pipeline import Pipeline
     from distilabel.steps import LoadDataFromDicts
     from distilabel.steps.tasks import TextGeneration
 
-    data = [{"job": j.id, "stage": j.stage, "label": j.label, "round": round_no,
-             "index": int(j.id.rsplit("-", 1)[-1]) if j.stage != "output" else 0,
+    data = [{"job": j.id, "stage": j.stage, "label": j.label, "round": j.round, "index": j.index,
              "source_id": j.source_id, "instruction": j.prompt} for j in jobs]
     with Pipeline(name="workbench-generate", cache_dir=cache_dir) as pipeline:
         load = LoadDataFromDicts(name="jobs", data=data, batch_size=batch_size)
@@ -90,9 +87,13 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
     return pipeline, {"teacher": {"llm": {"generation_kwargs": gen_kwargs}}}
 
 
-def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[str, Any], cfg: GenerateConfig,
+def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str, Any], cfg: GenerateConfig,
              round_no: int, desc: str) -> None:
-    """Run the jobs not yet in the journal in a worker process, with a progress bar."""
+    """Run the jobs not yet in the journal in a worker process, with a progress bar.
+
+    ``sampling`` holds the wanted generation settings (max_new_tokens, temperature, top_p,
+    stop); the worker passes on those the teacher's backend accepts.
+    """
     done = journal.done_jobs()
     todo = [j for j in jobs if j.id not in done]
     if not todo:
@@ -126,8 +127,8 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[s
     payload, progress = cache_dir / "round.pkl", cache_dir / "progress"
     # The teacher travels as its spec, not as a built LLM: an API key must never be written
     # to disk, so the worker reads it from the environment it inherits.
-    payload.write_bytes(pickle.dumps((todo, teacher, cfg.slots, cfg.seed, str(journal.path), gen_kwargs,
-                                      cfg.batch_size, round_no, str(cache_dir))))
+    payload.write_bytes(pickle.dumps((todo, teacher, cfg.slots, cfg.seed, str(journal.path), sampling,
+                                      cfg.batch_size, str(cache_dir))))
     proc = subprocess.Popen([sys.executable, "-m", "workbench.generate.worker", str(payload)])
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -151,9 +152,9 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, gen_kwargs: dict[s
 
 
 def pipeline_process(jobs: list[Job], teacher: str, slots: int, seed: int, journal_path: str,
-                     gen_kwargs: dict[str, Any], batch_size: int, round_no: int, cache_dir: str) -> None:
+                     sampling: dict[str, Any], batch_size: int, cache_dir: str) -> None:
     """Body of the worker process: build and run one round's pipeline."""
-    from workbench.generate.teachers import build_teacher
+    from workbench.generate.teachers import build_teacher, generation_kwargs
 
     _die_with_parent()
     llm = build_teacher(teacher, slots=slots, seed=seed)
@@ -162,8 +163,8 @@ def pipeline_process(jobs: list[Job], teacher: str, slots: int, seed: int, journ
     # distilabel logs every batch at INFO; the parent's progress bar says the same quietly.
     os.environ["DISTILABEL_LOG_LEVEL"] = "WARNING"
     logging.getLogger("distilabel").setLevel(logging.WARNING)
-    pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), gen_kwargs, batch_size, round_no,
-                                      Path(cache_dir))
+    pipeline, params = build_pipeline(jobs, llm, Journal(Path(journal_path)), generation_kwargs(llm, **sampling),
+                                      batch_size, Path(cache_dir))
     pipeline.run(parameters=params, use_cache=False)
 
 

@@ -29,6 +29,8 @@ class Job:
     label: str | None
     prompt: str
     template: str
+    round: int = 0
+    index: int = 0  # position among its label's jobs in the round: orders curation
     source_id: str | None = None  # the input an "output" job answers
 
 
@@ -67,7 +69,8 @@ def plan_list_jobs(spec: TaskSpec, purpose: str, mode: str, *, round_no: int, wa
             shots = rng.sample(pool, min(g.shots, len(pool)))
             prompt = spec.render(purpose, mode, label=spec.label(label) if label else None,
                                  examples=shots, n=g.items_per_prompt, start=len(shots) + 1)
-            jobs.append(Job(f"r{round_no}-{label or 'all'}-{i:04d}", purpose, label, prompt, purpose))
+            jobs.append(Job(f"r{round_no}-{label or 'all'}-{i:04d}", purpose, label, prompt, purpose,
+                            round=round_no, index=i))
     return jobs
 
 
@@ -78,5 +81,6 @@ def plan_output_jobs(spec: TaskSpec, mode: str, inputs: list[dict], *, round_no:
         rng = _rng(seed, round_no, row["id"])
         shots = rng.sample(spec.seed_examples, min(spec.generation.shots, len(spec.seed_examples)))
         prompt = spec.render("output", mode, examples=shots, input=row["input"])
-        jobs.append(Job(f"o{round_no}-{row['id']}", "output", None, prompt, "output", source_id=row["id"]))
+        jobs.append(Job(f"o{round_no}-{row['id']}", "output", None, prompt, "output", round=round_no,
+                        source_id=row["id"]))
     return jobs

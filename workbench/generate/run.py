@@ -36,7 +36,7 @@ from workbench.generate.config import GenerateConfig
 from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
 from workbench.generate.plan import plan_list_jobs, plan_output_jobs
-from workbench.generate.teachers import TeacherSpec, build_teacher, check_teacher, generation_kwargs
+from workbench.generate.teachers import TeacherSpec, check_teacher
 from workbench.settings import get_settings
 from workbench.store import DatasetVersion, get_version, save_version
 from workbench.tasks import TaskSpec, load_task
@@ -97,7 +97,6 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     journal = Journal(run_dir / "journal.jsonl")
     journal.repair()
     resumed = journal.count() > 0
-    llm = build_teacher(teacher, slots=cfg.slots, seed=cfg.seed)
     continuation = teacher.mode == "completion"
     embed = _embedder()
 
@@ -105,7 +104,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     labels: list[str | None] = list(spec.label_names) or [None]
     target = math.ceil(cfg.n / len(labels))
     curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"])
-    list_kwargs = generation_kwargs(llm, **sampling, stop=LIST_STOP if continuation else None)
+    list_sampling = {**sampling, "stop": LIST_STOP if continuation else None}
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]
         kept, counts = curator.curate(entries)
@@ -114,14 +113,14 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
             break
         jobs = plan_list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
                               yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
-        _run_jobs(jobs, str(teacher), journal, list_kwargs, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
+        _run_jobs(jobs, str(teacher), journal, list_sampling, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
     rows = _balanced(kept, labels, target, cfg.n)
     counts["surplus"] = sum(len(v) for v in kept.values()) - len(rows)  # valid, but over a label's target
 
     if spec.type == "generation":
-        rows, out_counts = _replies(spec, teacher, llm, journal, rows, cfg, sampling, continuation)
+        rows, out_counts = _replies(spec, teacher, journal, rows, cfg, sampling, continuation)
         counts["outputs"] = out_counts
 
     all_entries = journal.entries()
@@ -152,28 +151,28 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     return GenerateResult(version, run_dir, resumed=resumed, manifest=version.manifest)
 
 
-def _replies(spec: TaskSpec, teacher: TeacherSpec, llm, journal: Journal, inputs: list[dict], cfg: GenerateConfig,
+def _replies(spec: TaskSpec, teacher: TeacherSpec, journal: Journal, inputs: list[dict], cfg: GenerateConfig,
              sampling: dict[str, Any], continuation: bool) -> tuple[list[dict], dict[str, Any]]:
     """Generation tasks: the teacher answers each synthetic input; failed ones retry next round."""
     by_id = {r["id"]: r for r in inputs}
-    kwargs = generation_kwargs(llm, **sampling, stop=REPLY_STOP if continuation else None)
+    reply_sampling = {**sampling, "stop": REPLY_STOP if continuation else None}
     for round_no in range(spec.generation.max_rounds):
         outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
         missing = [r for r in inputs if r["id"] not in outs]
         if not missing:
             break
         jobs = plan_output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
-        _run_jobs(jobs, str(teacher), journal, kwargs, cfg, round_no, f"round {round_no + 1}: replies")
+        _run_jobs(jobs, str(teacher), journal, reply_sampling, cfg, round_no, f"round {round_no + 1}: replies")
     outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
     counts["inputs"] = len(inputs)
     counts["unanswered_inputs"] = sum(1 for r in inputs if r["id"] not in outs)
     return [outs[r["id"]] for r in inputs if r["id"] in outs], counts
 
 
-def _run_jobs(jobs, teacher: str, journal, kwargs, cfg, round_no, desc) -> None:
+def _run_jobs(jobs, teacher: str, journal, sampling, cfg, round_no, desc) -> None:
     from workbench.generate.pipeline import run_jobs  # imports distilabel: only when there is work
 
-    run_jobs(jobs, teacher, journal, kwargs, cfg, round_no, desc)
+    run_jobs(jobs, teacher, journal, sampling, cfg, round_no, desc)
 
 
 def _yields(entries: list[dict], kept: dict[str | None, list[dict]]) -> dict[str | None, float]:
