@@ -42,6 +42,14 @@ class WorkbenchSettings(BaseSettings):
         None, description="Key for openai:<model>@<url> teachers; OPENAI_API_KEY works too."
     )
 
+    argilla_url: str | None = Field(
+        None, description="A remote Argilla (ARGILLA_API_URL works too); unset means the local one.")
+    argilla_api_key: SecretStr | None = Field(None, description="Its API key (ARGILLA_API_KEY works too).")
+    argilla_host: str = Field("127.0.0.1", description="Where the local Argilla listens; loopback by default.")
+    argilla_port: int = Field(6900, description="The local Argilla's port.")
+    argilla_venv: Path | None = Field(
+        None, description="argilla-server's own virtualenv; default <home>/argilla/venv.")
+
     def resolved_threads(self) -> int:
         return self.threads if self.threads > 0 else (os.cpu_count() or 1)
 

@@ -1,0 +1,1 @@
+"""Review: Argilla datasets from task specs, push and pull, and the local Argilla service."""

@@ -1,0 +1,1 @@
+"""The local Argilla service. ``serve.py`` and ``sqlite_engine.py`` run in argilla-server's own venv."""

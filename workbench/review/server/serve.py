@@ -1,0 +1,88 @@
+"""Entry point run by argilla-server's own Python (its venv), never by the workbench's.
+
+The launcher (``local.py``) starts each process with ``python serve.py <command>`` and the
+environment that points argilla at the workbench home: SQLite database, the embedded Redis,
+and the SQLite search engine registered below.
+
+Commands:
+    server --host H --port P   the API and UI (uvicorn)
+    worker                     argilla's rq worker (background jobs)
+    migrate                    create or upgrade the database
+    owner                      create the owner from the 0600 credentials file, if missing
+    reindex                    rebuild the search index from the database
+"""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sqlite_engine  # noqa: E402  (registers the engine before argilla picks one)
+
+
+def _server(host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run("argilla_server:app", host=host, port=port, log_level="warning", access_log=False)
+
+
+def _worker() -> None:
+    from argilla_server.jobs.queues import DEFAULT_QUEUE, HIGH_QUEUE, REDIS_CONNECTION
+    from rq import Worker
+
+    # One worker is plenty on a laptop; its jobs (record status, hub imports) are light.
+    Worker([HIGH_QUEUE, DEFAULT_QUEUE], connection=REDIS_CONNECTION).work(logging_level="WARNING")
+
+
+def _migrate() -> None:
+    from argilla_server.cli.database.migrate import migrate_db
+
+    migrate_db(revision="head")
+
+
+async def _owner() -> None:
+    # argilla's own `users create` echoes the API key; this writes nothing secret anywhere.
+    from argilla_server.contexts import accounts
+    from argilla_server.database import AsyncSessionLocal
+    from argilla_server.enums import UserRole
+    from argilla_server.models import User
+
+    creds = json.loads(Path(os.environ["WORKBENCH_ARGILLA_CREDENTIALS"]).read_text())
+    async with AsyncSessionLocal() as session:
+        if await accounts.get_user_by_username(session, creds["username"]):
+            return
+        await User.create(session, first_name=creds["username"], username=creds["username"], role=UserRole.owner,
+                          password_hash=accounts.hash_password(creds["password"]), api_key=creds["api_key"],
+                          autocommit=True)
+    print("owner created")
+
+
+def _reindex() -> None:
+    from argilla_server.cli import app
+
+    app(["search-engine", "reindex"], standalone_mode=False)
+
+
+def main(argv: list[str]) -> None:
+    command, args = argv[0], argv[1:]
+    if command == "server":
+        host = args[args.index("--host") + 1] if "--host" in args else "127.0.0.1"
+        port = int(args[args.index("--port") + 1]) if "--port" in args else 6900
+        _server(host, port)
+    elif command == "worker":
+        _worker()
+    elif command == "migrate":
+        _migrate()
+    elif command == "owner":
+        asyncio.run(_owner())
+    elif command == "reindex":
+        _reindex()
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
