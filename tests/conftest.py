@@ -9,6 +9,37 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# Run by argilla-server's own Python (tests/integration/test_argilla_search_engine.py).
+collect_ignore = ["argilla_engine"]
+# argilla-server's virtualenv, made by `make setup` (`workbench argilla install`).
+ARGILLA_VENV = Path(os.environ.get("WORKBENCH_ARGILLA_VENV") or REPO / ".workbench" / "argilla" / "venv")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_argilla(root: Path):
+    """A LocalArgilla of its own under ``root``, on a free loopback port, started."""
+    from workbench.review.server.local import LocalArgilla
+
+    if not (ARGILLA_VENV / "bin" / "python").exists():
+        pytest.fail(f"argilla-server's venv is missing at {ARGILLA_VENV}: run `make setup`")
+    argilla = LocalArgilla(root, port=free_port(), venv_dir=ARGILLA_VENV)
+    argilla.up()
+    return argilla
+
+
+@pytest.fixture(scope="session")
+def local_argilla(tmp_path_factory):
+    """One local Argilla shared by the SDK and browser tests; stopped at the end."""
+    argilla = start_local_argilla(tmp_path_factory.mktemp("argilla"))
+    yield argilla
+    argilla.down()
 
 
 @pytest.fixture(scope="session")

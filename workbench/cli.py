@@ -116,5 +116,79 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
     _emit(rows, as_json, "\n".join(f"{k:24s} {v['kind']:22s} {v['description']}" for k, v in rows.items()))
 
 
+argilla_app = typer.Typer(help="The local Argilla: install, up, down, status, credentials, reindex.",
+                          no_args_is_help=True)
+app.add_typer(argilla_app, name="argilla")
+
+
+def _local_argilla(host: Optional[str] = None, port: Optional[int] = None):
+    from workbench.review.server.local import LocalArgilla
+
+    return LocalArgilla.from_settings(host=host, port=port)
+
+
+@argilla_app.command("install")
+def argilla_install() -> None:
+    """Create argilla-server's own virtualenv under the home (once)."""
+    from workbench.review.server.local import ArgillaError
+
+    try:
+        typer.echo(f"argilla-server environment ready at {_local_argilla().install(quiet=False)}")
+    except ArgillaError as exc:
+        _fail(str(exc))
+
+
+@argilla_app.command("up")
+def argilla_up(host: Optional[str] = typer.Option(None, help="Bind address; loopback unless you say otherwise."),
+               port: Optional[int] = typer.Option(None, help="Port (default 6900 or WORKBENCH_ARGILLA_PORT)."),
+               as_json: bool = typer.Option(False, "--json")) -> None:
+    """Start Argilla (server, UI, worker, Redis) and wait until it answers; safe to repeat."""
+    from workbench.review.server.local import ArgillaError
+
+    if host and host not in ("127.0.0.1", "localhost", "::1"):
+        typer.secho(f"warning: binding {host} exposes Argilla beyond this machine; anyone who can reach "
+                    "it can try to log in", fg=typer.colors.YELLOW, err=True)
+    try:
+        status = _local_argilla(host, port).up()
+    except ArgillaError as exc:
+        _fail(str(exc))
+    _emit(status.to_dict(), as_json, f"{status}\nopen {status.url} (login: `workbench argilla credentials`)")
+
+
+@argilla_app.command("down")
+def argilla_down() -> None:
+    """Stop every Argilla process; the data stays for the next `up`."""
+    _local_argilla().down()
+    typer.echo("argilla stopped")
+
+
+@argilla_app.command("status")
+def argilla_status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Each process, health, and the counts of datasets and records."""
+    status = _local_argilla().status()
+    _emit(status.to_dict(), as_json, str(status))
+
+
+@argilla_app.command("credentials")
+def argilla_credentials(as_json: bool = typer.Option(False, "--json")) -> None:
+    """The owner's login and API key (the only command that shows them)."""
+    creds = _local_argilla().credentials()
+    _emit({"url": creds.url, "username": creds.username, "password": creds.password, "api_key": creds.api_key},
+          as_json, f"url: {creds.url}\nusername: {creds.username}\npassword: {creds.password}\n"
+                   f"api_key: {creds.api_key}")
+
+
+@argilla_app.command("reindex")
+def argilla_reindex() -> None:
+    """Rebuild the search index from Argilla's database (with Argilla stopped)."""
+    from workbench.review.server.local import ArgillaError
+
+    try:
+        _local_argilla().reindex()
+    except ArgillaError as exc:
+        _fail(str(exc))
+    typer.echo("search index rebuilt")
+
+
 if __name__ == "__main__":
     app()

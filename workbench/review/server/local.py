@@ -242,8 +242,7 @@ class LocalArgilla:
         if len(str(self.redis_socket)) > 100:
             raise ArgillaError(f"the workbench home path is too long for a unix socket ({self.redis_socket}); "
                                "set WORKBENCH_HOME to a shorter path")
-        if not self.python.exists():
-            self.install()
+        self.install()  # a no-op once the stamp matches the pinned requirements
         for d in (self.data_dir, self.logs_dir):
             d.mkdir(parents=True, exist_ok=True)
         self.credentials()
