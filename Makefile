@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test bench clean-home
+.PHONY: setup argilla-env chromium demo test bench clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,12 +22,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# argilla-server's own virtualenv under .workbench/argilla/venv (pinned; a no-op once made).
+argilla-env: $(STAMP)
+	$(VENV)/bin/workbench argilla install
+
+# Debian's chromium for the browser tests (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
+
+setup: $(STAMP) argilla-env chromium
 
 demo: $(STAMP)
 	$(VENV)/bin/workbench generate --task $(TASK) --n $(N)
 
-test: $(STAMP)
+test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

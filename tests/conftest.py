@@ -23,6 +23,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def argilla_venv() -> Path:
+    if not (ARGILLA_VENV / "bin" / "python").exists():
+        pytest.fail(f"argilla-server's venv is missing at {ARGILLA_VENV}: run `make setup`")
+    return ARGILLA_VENV
+
+
 def start_local_argilla(root: Path):
     """A LocalArgilla of its own under ``root``, on a free loopback port, started."""
     from workbench.review.server.local import LocalArgilla
@@ -32,6 +39,20 @@ def start_local_argilla(root: Path):
     argilla = LocalArgilla(root, port=free_port(), venv_dir=ARGILLA_VENV)
     argilla.up()
     return argilla
+
+
+@pytest.fixture
+def start_argilla():
+    """Start a LocalArgilla of one's own: ``start_argilla(root)``; stopped after the test."""
+    started = []
+
+    def start(root: Path):
+        started.append(start_local_argilla(root))
+        return started[-1]
+
+    yield start
+    for argilla in started:
+        argilla.down()
 
 
 @pytest.fixture(scope="session")

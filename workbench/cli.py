@@ -132,8 +132,9 @@ def argilla_install() -> None:
     """Create argilla-server's own virtualenv under the home (once)."""
     from workbench.review.server.local import ArgillaError
 
+    typer.echo("preparing argilla-server's own environment (about a minute the first time)...")
     try:
-        typer.echo(f"argilla-server environment ready at {_local_argilla().install(quiet=False)}")
+        typer.echo(f"argilla-server environment ready at {_local_argilla().install()}")
     except ArgillaError as exc:
         _fail(str(exc))
 
@@ -188,6 +189,55 @@ def argilla_reindex() -> None:
     except ArgillaError as exc:
         _fail(str(exc))
     typer.echo("search index rebuilt")
+
+
+@app.command()
+def train(
+    task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
+    student: Optional[str] = typer.Option(None, "--student", "-s", help="minilm-l6, smollm2-135m, gemma3-270m or a "
+                                          "local Hugging Face model folder; default: the task's train.student."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001 or v001; default: "
+                                          "latest reviewed version, else latest synthetic."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs."),
+    method: str = typer.Option("lora", "--method", help="lora, or full (encoders only)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (a quick look)."),
+    seed: int = typer.Option(0, "--seed"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
+) -> None:
+    """Fine-tune a student on a dataset version; the same command resumes after a kill."""
+    from workbench.train import TrainConfig, run_train
+
+    try:
+        result = run_train(TrainConfig(task=task, student=student, dataset=dataset, epochs=epochs, method=method,
+                                       max_steps=max_steps, seed=seed))
+    except (ValueError, FileNotFoundError) as exc:  # bad spec, student, dataset or settings
+        _fail(str(exc))
+    d = result.to_dict()
+    how = "already trained by this same command; returning the frozen run" if result.reused else "trained"
+    scores = ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in d["metrics"].items()
+                       if k in ("eval_loss", "eval_accuracy", "eval_macro_f1"))
+    _emit(d, as_json, f"{how} {d['student']} on {d['task']} {d['dataset']} ({d['steps']} steps"
+                      f"{', resumed from step ' + str(d['resumed_from_step']) if d['resumed_from_step'] else ''}"
+                      f"{'; ' + scores if scores else ''}) at {d['run_dir']}")
+
+
+@app.command()
+def predict(
+    run: str = typer.Option(..., "--run", "-r", help="Run id, <task>/<run-id> or a run folder."),
+    text: list[str] = typer.Option(..., "--text", help="Text to label or answer; repeat for a batch."),
+    batch_size: int = typer.Option(32, "--batch-size"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
+) -> None:
+    """Label (or answer) texts with a trained student."""
+    from workbench.train import load_student
+
+    try:
+        student = load_student(run)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    outputs = student.predict(text, batch_size=batch_size)
+    _emit({"run": student.run_dir.name, "predictions": [{"text": t, "prediction": p} for t, p in zip(text, outputs)]},
+          as_json, "\n".join(f"{p}\t{t}" for t, p in zip(text, outputs)))
 
 
 if __name__ == "__main__":
