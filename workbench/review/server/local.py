@@ -99,10 +99,13 @@ def _port_busy(host: str, port: int) -> bool:
 class LocalArgilla:
     """Start, stop and inspect the local Argilla under ``<root>`` (default ``<home>/argilla``)."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 6900, venv_dir: Path | None = None):
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 6900, venv_dir: Path | None = None,
+                 engine: str = ENGINE, plugins: tuple[Path, ...] = ()):
         self.root = Path(root).resolve()
         self.host, self.port = host, port
         self.venv_dir = Path(venv_dir or self.root / "venv").resolve()
+        # Another registered engine (from a plugin file run by serve.py) replaces ours.
+        self.engine, self.plugins = engine, plugins
 
     @classmethod
     def from_settings(cls, host: str | None = None, port: int | None = None) -> "LocalArgilla":
@@ -186,7 +189,8 @@ class LocalArgilla:
             "ARGILLA_HOME_PATH": str(self.data_dir),
             "ARGILLA_DATABASE_URL": f"sqlite+aiosqlite:///{self.database}?check_same_thread=False",
             "ARGILLA_REDIS_URL": f"unix://{self.redis_socket}?db=0",
-            "ARGILLA_SEARCH_ENGINE": ENGINE,
+            "ARGILLA_SEARCH_ENGINE": self.engine,
+            "WORKBENCH_ARGILLA_PLUGINS": os.pathsep.join(str(p) for p in self.plugins),
             # Tokens signed with a stable key stay valid across restarts.
             "ARGILLA_AUTH_SECRET_KEY": secret,
             "WORKBENCH_SEARCH_DB": str(self.search_db),

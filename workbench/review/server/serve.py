@@ -15,12 +15,17 @@ Commands:
 import asyncio
 import json
 import os
+import runpy
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlite_engine  # noqa: E402  (registers the engine before argilla picks one)
+
+# Extra engines (the benchmark's do-nothing baseline) register the same way.
+for _plugin in filter(None, os.environ.get("WORKBENCH_ARGILLA_PLUGINS", "").split(os.pathsep)):
+    runpy.run_path(_plugin)
 
 
 def _server(host: str, port: int) -> None:

@@ -16,7 +16,8 @@ Layout: ``docs`` (one row per record), ``terms`` (one row per indexed value: met
 suggestion values, lists as several rows), ``responses`` and ``response_values`` (one row
 per response and per response value, so "value X by user U" is a single-row predicate, as
 ES's nested query is), ``vectors`` (float32 blobs) and ``fts`` (FTS5; per record one row
-holding all text fields plus one row per field).
+holding all text fields plus one row per field, told apart by rowid: record * 64 + slot,
+slot 0 for all fields and 1 + the field's position otherwise).
 
 Example (inside the argilla venv)::
 
@@ -64,6 +65,7 @@ from argilla_server.search_engine.base import (
     TermsMetrics,
     TextQuery,
 )
+from columns import Columns, Values, columns_for
 
 ENGINE_NAME = "workbench-sqlite"
 # ES sizes the terms aggregation with this cap (commons.max_terms_size).
@@ -95,10 +97,11 @@ CREATE INDEX IF NOT EXISTS response_values_doc ON response_values(doc, question,
 CREATE INDEX IF NOT EXISTS response_values_response ON response_values(response_id);
 CREATE TABLE IF NOT EXISTS vectors(doc INTEGER NOT NULL, settings TEXT NOT NULL, value BLOB,
     PRIMARY KEY(doc, settings));
-CREATE TABLE IF NOT EXISTS generation(id INTEGER PRIMARY KEY CHECK (id = 0), n INTEGER);
-INSERT OR IGNORE INTO generation VALUES (0, 0);
+-- Change counters for per-process caches: record columns (status...) and indexed values.
+CREATE TABLE IF NOT EXISTS generation(id INTEGER PRIMARY KEY CHECK (id = 0), docs INTEGER, terms INTEGER);
+INSERT OR IGNORE INTO generation VALUES (0, 0, 0);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(
-    name UNINDEXED, body, tokenize='unicode61 remove_diacritics 2');
+    body, tokenize='unicode61 remove_diacritics 2');
 """
 
 
@@ -189,21 +192,6 @@ def default_path() -> str:
     return os.environ.get("WORKBENCH_SEARCH_DB") or os.path.join(home, "search.db")
 
 
-class _Where:
-    """SQL fragments over ``docs d`` with their parameters."""
-
-    def __init__(self) -> None:
-        self.sql: list[str] = []
-        self.params: list[Any] = []
-
-    def add(self, sql: str, *params: Any) -> None:
-        self.sql.append(sql)
-        self.params.extend(params)
-
-    def clause(self) -> str:
-        return " AND ".join(self.sql) if self.sql else "1"
-
-
 def _in(values: list) -> str:
     return "(" + ",".join("?" * len(values)) + ")"
 
@@ -280,6 +268,9 @@ class SQLiteSearchEngine(SearchEngine):
         with self._write() as c:
             types = dict(c.execute("SELECT name, type FROM questions WHERE dataset=?", (ds,)).fetchall())
             types.update({q.name: _value(q.type) for q in dataset.questions})
+            fts_rows: list[tuple] = []
+            term_rows: list[tuple] = []
+            vector_rows: list[tuple] = []
             for record in records:
                 doc = self._upsert_doc(c, ds, record)
                 texts = []
@@ -289,21 +280,21 @@ class SQLiteSearchEngine(SearchEngine):
                         continue
                     texts.append(text)
                     if field.name in slots:
-                            c.execute("INSERT INTO fts(rowid, name, body) VALUES (?,?,?)",
-                                  (doc * FIELD_SLOTS + slots[field.name], field.name, text))
-                c.execute("INSERT INTO fts(rowid, name, body) VALUES (?,?,?)",
-                          (doc * FIELD_SLOTS, "*", "\n\n".join(texts)))
-                rows = [(doc, f"metadata.{k}", v) for k, value in (record.metadata_ or {}).items()
-                        if k in properties for v in _scalars(value)]
+                        fts_rows.append((doc * FIELD_SLOTS + slots[field.name], text))
+                fts_rows.append((doc * FIELD_SLOTS, "\n\n".join(texts)))
+                term_rows += [(doc, f"metadata.{k}", v) for k, value in (record.metadata_ or {}).items()
+                              if k in properties for v in _scalars(value)]
                 for suggestion in record.suggestions or []:
-                    rows += self._suggestion_rows(doc, suggestion)
-                c.executemany("INSERT INTO terms VALUES (?,?,?)", rows)
+                    term_rows += self._suggestion_rows(doc, suggestion)
                 for response in record.responses or []:
                     self._insert_response(c, doc, response, types)
-                for vector in record.vectors or []:
-                    c.execute("INSERT OR REPLACE INTO vectors VALUES (?,?,?)",
-                              (doc, str(vector.vector_settings_id), np.asarray(vector.value, np.float32).tobytes()))
-            c.execute("UPDATE generation SET n = n + 1")
+                vector_rows += [(doc, str(v.vector_settings_id), np.asarray(v.value, np.float32).tobytes())
+                                for v in record.vectors or []]
+            # One statement per table for the whole batch: argilla logs in batches of hundreds.
+            c.executemany("INSERT INTO fts(rowid, body) VALUES (?,?)", fts_rows)
+            c.executemany("INSERT INTO terms VALUES (?,?,?)", term_rows)
+            c.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?)", vector_rows)
+            c.execute("UPDATE generation SET docs = docs + 1, terms = terms + 1")
 
     def _upsert_doc(self, c: sqlite3.Connection, ds: str, record: Record) -> int:
         row = c.execute("SELECT rowid FROM docs WHERE id=?", (str(record.id),)).fetchone()
@@ -351,7 +342,7 @@ class SQLiteSearchEngine(SearchEngine):
     def _delete_docs(self, c: sqlite3.Connection, docs: list[int]) -> None:
         self._delete_dependents(c, docs)
         c.executemany("DELETE FROM docs WHERE rowid=?", [(d,) for d in docs])
-        c.execute("UPDATE generation SET n = n + 1")
+        c.execute("UPDATE generation SET docs = docs + 1, terms = terms + 1")
 
     def _doc(self, record_id: Any) -> Optional[int]:
         row = self.conn.execute("SELECT rowid FROM docs WHERE id=?", (str(record_id),)).fetchone()
@@ -365,6 +356,7 @@ class SQLiteSearchEngine(SearchEngine):
         with self._write() as c:
             c.execute(f"UPDATE docs SET {', '.join(f'{k}=?' for k in columns)} WHERE id=?",
                       (*values, str(record.id)))
+            c.execute("UPDATE generation SET docs = docs + 1")
 
     async def delete_records(self, dataset: Dataset, records: Iterable[Record]):
         with self._write() as c:
@@ -392,12 +384,14 @@ class SQLiteSearchEngine(SearchEngine):
         with self._write() as c:
             self._clear_suggestion(c, doc, suggestion.question.name)
             c.executemany("INSERT INTO terms VALUES (?,?,?)", self._suggestion_rows(doc, suggestion))
+            c.execute("UPDATE generation SET terms = terms + 1")
 
     async def delete_record_suggestion(self, suggestion: Suggestion):
         doc = self._doc(suggestion.record_id)
         if doc is not None:
             with self._write() as c:
                 self._clear_suggestion(c, doc, suggestion.question.name)
+                c.execute("UPDATE generation SET terms = terms + 1")
 
     @staticmethod
     def _clear_suggestion(c: sqlite3.Connection, doc: int, question: str) -> None:
@@ -435,125 +429,139 @@ class SQLiteSearchEngine(SearchEngine):
             return IntegerMetadataMetrics(min=low, max=high)
         return FloatMetadataMetrics(min=low, max=high)
 
-    def _filter(self, f: Filter, where: _Where) -> None:
+    def _columns(self, dataset: Dataset) -> Columns:
+        return columns_for(self.conn, self.path, str(dataset.id))
+
+    def _mask(self, f: Filter, cols: Columns) -> np.ndarray:
+        """The records (as a boolean mask over ``cols``) that pass a filter."""
         if isinstance(f, AndFilter):
+            mask = np.ones(len(cols), bool)
             for inner in f.filters:
-                self._filter(inner, where)
-            return
+                mask &= self._mask(inner, cols)
+            return mask
         scope = f.scope
         if isinstance(scope, ResponseFilterScope):
-            self._response_filter(f, where)
-            return
+            return self._response_mask(f, cols)
         if isinstance(scope, RecordFilterScope):
-            column = scope.property if scope.property in RECORD_COLUMNS else None
-            if column is None:
-                raise ValueError(f"Cannot process request for search scope {scope}")
-            if isinstance(f, TermsFilter):
-                values = [_value(v) for v in f.values] or [None]
-                where.add(f"d.{column} IN {_in(values)}", *values)
-            else:
-                self._range(f"d.{column}", f, where)
-            return
+            if scope.property in cols.text:
+                if not isinstance(f, TermsFilter):
+                    raise ValueError(f"Cannot process filter {f}")
+                return np.isin(cols.text[scope.property], [_value(v) for v in f.values])
+            if scope.property in cols.number:
+                values = Values(np.arange(len(cols)), cols.number[scope.property], np.full(len(cols), None))
+                return cols.mask(values.in_range(f.ge, f.le) if isinstance(f, RangeFilter)
+                                 else values.matching(_term_values(f.values)))
+            raise ValueError(f"Cannot process request for search scope {scope}")
         if isinstance(scope, MetadataFilterScope):
-            path = f"metadata.{scope.metadata_property}"
+            values = cols.path(f"metadata.{scope.metadata_property}")
         elif isinstance(scope, SuggestionFilterScope):
-            path = f"suggestions.{scope.question}.{scope.property}"
+            values = cols.path(f"suggestions.{scope.question}.{scope.property}")
         else:
             raise ValueError(f"Cannot process request for search scope {scope}")
-        inner = _Where()
-        inner.add("t.doc = d.rowid AND t.path = ?", path)
         if isinstance(f, TermsFilter):
-            values = _term_values(f.values)
-            inner.add(f"t.val IN {_in(values)}", *values)
-        else:
-            self._range("t.val", f, inner)
-        where.add(f"EXISTS (SELECT 1 FROM terms t WHERE {inner.clause()})", *inner.params)
+            return cols.mask(values.matching(_term_values(f.values)))
+        return cols.mask(values.in_range(f.ge, f.le))
 
-    @staticmethod
-    def _range(column: str, f: RangeFilter, where: _Where) -> None:
-        if f.ge is not None:
-            where.add(f"{column} >= ?", f.ge)
-        if f.le is not None:
-            where.add(f"{column} <= ?", f.le)
-        if f.ge is None and f.le is None:
-            where.add(f"{column} IS NOT NULL")
+    def _docs(self, sql: str, params: list) -> list[int]:
+        return [r[0] for r in self.conn.execute(sql, params)]
 
-    def _response_filter(self, f: Filter, where: _Where) -> None:
+    def _response_mask(self, f: Filter, cols: Columns) -> np.ndarray:
+        # Responses stay in SQL: per user they are few, and they change on every click.
         scope: ResponseFilterScope = f.scope
-        user = str(scope.user.id) if scope.user else None
+        user = [str(scope.user.id)] if scope.user else []
+        by_user = " AND user_id = ?" if user else ""
         if scope.question:
-            inner = _Where()
-            inner.add("v.doc = d.rowid AND v.question = ?", scope.question)
             if isinstance(f, TermsFilter):
                 values = _term_values(f.values)
-                inner.add(f"v.val IN {_in(values)}", *values)
+                cond, params = f"val IN {_in(values)}", values
             else:
-                self._range("v.val", f, inner)
-            if user:
-                inner.add("v.user_id = ?", user)
-            where.add(f"EXISTS (SELECT 1 FROM response_values v WHERE {inner.clause()})", *inner.params)
-            return
+                cond, params = "val IS NOT NULL", []
+                if f.ge is not None:
+                    cond, params = cond + " AND val >= ?", params + [f.ge]
+                if f.le is not None:
+                    cond, params = cond + " AND val <= ?", params + [f.le]
+            docs = self._docs(f"SELECT doc FROM response_values WHERE question = ? AND {cond}{by_user}",
+                              [scope.question, *params, *user])
+            return cols.mask(cols.positions(docs))
         if scope.property != "status" or not isinstance(f, TermsFilter):
             raise ValueError(f"Cannot process filter scope {scope}")
         statuses = [_value(v) for v in f.values]
-        by_user = " AND r.user_id = ?" if user else ""
-        user_params = [user] if user else []
-        options: list[str] = []
-        params: list[Any] = []
+        mask = np.zeros(len(cols), bool)
         if ResponseStatusFilter.pending.value in statuses:
-            options.append(f"NOT EXISTS (SELECT 1 FROM responses r WHERE r.doc = d.rowid{by_user})")
-            params += user_params
+            answered = self._docs(f"SELECT doc FROM responses WHERE 1{by_user}", user)
+            mask |= ~cols.mask(cols.positions(answered))
         others = [s for s in statuses if s != ResponseStatusFilter.pending.value]
         if others:
-            options.append(f"EXISTS (SELECT 1 FROM responses r WHERE r.doc = d.rowid AND r.status IN {_in(others)}{by_user})")
-            params += others + user_params
-        if options:
-            where.add("(" + " OR ".join(options) + ")", *params)
+            docs = self._docs(f"SELECT doc FROM responses WHERE status IN {_in(others)}{by_user}", [*others, *user])
+            mask |= cols.mask(cols.positions(docs))
+        return mask
 
-    def _sort_key(self, order: Order, params: list) -> str:
+    def _sort_keys(self, order: Order, cols: Columns) -> np.ndarray:
+        """One float key per record for an order (NaN when missing), smaller first."""
         scope, desc = order.scope, _value(order.order) == SortOrder.desc.value
         # ES sorts multi-valued fields by their min ascending and their max descending.
         pick = "max" if desc else "min"
         if isinstance(scope, RecordFilterScope):
-            if scope.property not in RECORD_COLUMNS:
-                raise ValueError(f"Cannot process request for search scope {scope}")
-            return f"d.{scope.property}"
-        if isinstance(scope, MetadataFilterScope):
-            params.append(f"metadata.{scope.metadata_property}")
-            return f"(SELECT {pick}(t.val) FROM terms t WHERE t.doc = d.rowid AND t.path = ?)"
-        if isinstance(scope, SuggestionFilterScope):
-            params.append(f"suggestions.{scope.question}.{scope.property}")
-            return f"(SELECT {pick}(t.val) FROM terms t WHERE t.doc = d.rowid AND t.path = ?)"
-        if isinstance(scope, ResponseFilterScope):
-            user = f" AND {{}}.user_id = ?" if scope.user else ""
-            if scope.question:
-                params.append(scope.question)
-                sql = f"(SELECT avg(v.val) FROM response_values v WHERE v.doc = d.rowid AND v.question = ?{user.format('v')})"
+            if scope.property in cols.number:
+                keys = cols.number[scope.property].copy()
+            elif scope.property in cols.text:
+                keys = Values(np.arange(len(cols)), np.full(len(cols), np.nan),
+                              cols.text[scope.property]).per_record(len(cols), pick)
             else:
-                sql = f"(SELECT {pick}(r.status) FROM responses r WHERE r.doc = d.rowid{user.format('r')})"
-            if scope.user:
-                params.append(str(scope.user.id))
-            return sql
-        raise ValueError(f"Cannot process request for search scope {scope}")
+                raise ValueError(f"Cannot process request for search scope {scope}")
+        elif isinstance(scope, MetadataFilterScope):
+            keys = cols.path(f"metadata.{scope.metadata_property}").per_record(len(cols), pick)
+        elif isinstance(scope, SuggestionFilterScope):
+            keys = cols.path(f"suggestions.{scope.question}.{scope.property}").per_record(len(cols), pick)
+        elif isinstance(scope, ResponseFilterScope) and scope.question:
+            user = [str(scope.user.id)] if scope.user else []
+            rows = self.conn.execute(
+                "SELECT doc, avg(val) FROM response_values WHERE question = ?"
+                + (" AND user_id = ?" if user else "") + " GROUP BY doc", [scope.question, *user]).fetchall()
+            keys = np.full(len(cols), np.nan)
+            pos = cols.positions([r[0] for r in rows])
+            by_doc = dict(rows)
+            keys[pos] = [by_doc[int(d)] for d in cols.rowids[pos]]
+        else:
+            raise ValueError(f"Cannot process request for search scope {scope}")
+        return -keys if desc else keys
 
-    def _text_source(self, dataset: Dataset, query: Optional[Union[TextQuery, str]], where: _Where) -> tuple[str, list]:
-        """The FROM clause: docs alone, or docs joined to FTS matches (with a relevance score)."""
+    def _text_matches(self, dataset: Dataset, query: Optional[Union[TextQuery, str]], cols: Columns,
+                      want_scores: bool) -> tuple[Optional[np.ndarray], Optional[np.ndarray]]:
+        """(mask, scores) of a text query, or (None, None) without one. Scores are BM25, higher better."""
         if query is None:
-            return "docs d", []
+            return None, None
         text = TextQuery(q=query) if isinstance(query, str) else query
-        name = "*"
+        slot = 0  # the row holding all fields
         if text.field:
             if dataset.field_by_name(text.field) is None:
                 raise Exception(f"Field {text.field} not found in dataset {dataset.id}")
-            name = text.field
+            slot = 1 + [f.name for f in dataset.fields].index(text.field)
         positive, negatives = fts_query(text.q)
+        mask, scores = np.ones(len(cols), bool), None
+        if positive is not None:
+            score = "-bm25(fts)" if want_scores else "0"
+            rows = self.conn.execute(f"SELECT rowid / {FIELD_SLOTS}, {score} FROM fts WHERE fts MATCH ? "
+                                     f"AND rowid % {FIELD_SLOTS} = ?", (positive, slot)).fetchall()
+            docs = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            pos, found = cols.locate(docs)
+            mask = cols.mask(pos[found])
+            if want_scores:
+                scores = np.zeros(len(cols))
+                scores[pos[found]] = np.fromiter((r[1] for r in rows), float, len(rows))[found]
         for negative in negatives:
-            where.add(f"d.rowid NOT IN (SELECT rowid / {FIELD_SLOTS} FROM fts WHERE fts MATCH ? AND name = ?)",
-                      negative, name)
-        if positive is None:
-            return "docs d", []
-        return (f"(SELECT rowid / {FIELD_SLOTS} AS doc, -bm25(fts) AS score FROM fts "
-                f"WHERE fts MATCH ? AND name = ?) m JOIN docs d ON d.rowid = m.doc"), [positive, name]
+            docs = self._docs(f"SELECT rowid / {FIELD_SLOTS} FROM fts WHERE fts MATCH ? AND rowid % {FIELD_SLOTS} = ?",
+                              [negative, slot])
+            mask &= ~cols.mask(cols.positions(docs))
+        return mask, scores
+
+    def _selection(self, dataset, query, filter, cols: Columns, want_scores: bool = False):
+        mask, scores = self._text_matches(dataset, query, cols, want_scores)
+        if mask is None:
+            mask = np.ones(len(cols), bool)
+        if filter is not None:
+            mask &= self._mask(filter, cols)
+        return mask, scores
 
     async def search(
         self,
@@ -565,42 +573,38 @@ class SQLiteSearchEngine(SearchEngine):
         limit: int = 100,
         user_id: Optional[str] = None,
     ) -> SearchResponses:
-        where = _Where()
-        source, source_params = self._text_source(dataset, query, where)
-        where.add("d.dataset = ?", str(dataset.id))
-        if filter:
-            self._filter(filter, where)
-        scored = source != "docs d"
-        order_params: list[Any] = []
+        cols = self._columns(dataset)
+        mask, scores = self._selection(dataset, query, filter, cols, want_scores=not sort)
+        chosen = np.flatnonzero(mask)  # positions, in index (insertion) order
         if sort:
             keys = []
-            for order in sort:
-                key_params: list[Any] = []
-                key = self._sort_key(order, key_params)
-                direction = "DESC" if _value(order.order) == SortOrder.desc.value else "ASC"
+            for order in reversed(sort):  # lexsort: the last key is the primary one
+                k = self._sort_keys(order, cols)[chosen]
                 # Missing values go last in both directions, as in ES.
-                keys.append(f"({key}) IS NULL, {key} {direction}")
-                order_params += key_params * 2
-            order_by, score = ", ".join(keys) + ", d.rowid", "NULL"
-        elif scored:
-            order_by, score = "m.score DESC, d.rowid", "m.score"
+                keys += [np.nan_to_num(k, nan=0.0), np.isnan(k)]
+            ranked = chosen[np.lexsort([np.arange(len(chosen)), *keys])] if keys else chosen
+            item_scores = None
+        elif scores is not None:
+            ranked = chosen[np.lexsort([np.arange(len(chosen)), -scores[chosen]])]
+            item_scores = scores
         elif user_id:
             # ES's random_score seeded by the user: a stable, different order for each annotator.
-            seed = UUID(str(user_id)).int & (2**62 - 1)
-            order_by, score = f"((d.rnd | {seed}) - (d.rnd & {seed})), d.rowid", "1.0"
+            seed = np.int64(UUID(str(user_id)).int & (2**62 - 1))
+            ranked = chosen[np.argsort(np.bitwise_xor(cols.rnd[chosen], seed), kind="stable")]
+            item_scores = None
         else:
-            order_by, score = "d.rowid", "1.0"
-        params = [*source_params, *where.params]
-        total = self.conn.execute(f"SELECT count(*) FROM {source} WHERE {where.clause()}", params).fetchone()[0]
-        rows = self.conn.execute(
-            f"SELECT d.id, {score} FROM {source} WHERE {where.clause()} ORDER BY {order_by} LIMIT ? OFFSET ?",
-            [*params, *order_params, limit, offset]).fetchall()
-        return SearchResponses(items=[SearchResponseItem(record_id=UUID(i), score=s) for i, s in rows], total=total)
+            ranked, item_scores = chosen, None
+        page = ranked[offset:offset + limit]
+        ids = cols.text["id"]
+        items = [SearchResponseItem(record_id=UUID(ids[p]),
+                                    score=None if sort else float(item_scores[p]) if item_scores is not None else 1.0)
+                 for p in page]
+        return SearchResponses(items=items, total=int(len(chosen)))
 
     # ------------------------------------------------------------ vectors
     def _matrix(self, dataset: Dataset, vector_settings: VectorSettings) -> tuple[np.ndarray, np.ndarray]:
         """Doc rowids and unit-normalised vectors of one setting, cached until the index changes."""
-        generation = self.conn.execute("SELECT n FROM generation").fetchone()[0]
+        generation = self.conn.execute("SELECT terms FROM generation").fetchone()[0]
         key = (self.path, str(vector_settings.id))
         cached = _vector_cache.get(key)
         if cached and cached[0] == generation:
@@ -644,16 +648,11 @@ class SQLiteSearchEngine(SearchEngine):
         docs, matrix = self._matrix(dataset, vector_settings)
         keep = np.ones(len(docs), dtype=bool)
         if filter is not None or query is not None or excluded is not None:
-            where = _Where()
-            source, source_params = self._text_source(dataset, query, where)
-            where.add("d.dataset = ?", str(dataset.id))
-            if filter is not None:
-                self._filter(filter, where)
+            cols = self._columns(dataset)
+            mask, _ = self._selection(dataset, query, filter, cols)
             if excluded is not None:
-                where.add("d.id != ?", excluded)
-            allowed = np.array([r[0] for r in self.conn.execute(
-                f"SELECT d.rowid FROM {source} WHERE {where.clause()}", [*source_params, *where.params])], dtype=np.int64)
-            keep = np.isin(docs, allowed)
+                mask &= cols.text["id"] != excluded
+            keep = np.isin(docs, cols.rowids[mask])
         candidates = np.flatnonzero(keep)
         # ES's cosine similarity score for dense_vector: (1 + cos) / 2.
         scores = (1.0 + matrix[candidates] @ target) / 2.0
