@@ -116,6 +116,71 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
     _emit(rows, as_json, "\n".join(f"{k:24s} {v['kind']:22s} {v['description']}" for k, v in rows.items()))
 
 
+review_app = typer.Typer(help="Send synthetic data to Argilla for review and bring reviewed data back.",
+                         no_args_is_help=True)
+app.add_typer(review_app, name="review")
+
+
+def _review_config(**kw):
+    from workbench.review import ReviewConfig
+
+    return ReviewConfig(**{k: v for k, v in kw.items() if v is not None})
+
+
+def _review(call, cfg):
+    from workbench.review import ReviewError
+    from workbench.tasks import TaskSpecError
+
+    try:
+        return call(cfg)
+    except (ReviewError, TaskSpecError) as exc:
+        pending = type(exc).__name__ == "ReviewPending"
+        typer.secho(f"{'waiting' if pending else 'error'}: {exc}", fg=typer.colors.YELLOW if pending else typer.colors.RED,
+                    err=True)
+        # 3: not a failure, the pipeline should come back later.
+        raise typer.Exit(3 if pending else 2)
+
+
+@review_app.command("push")
+def review_push(task: str = typer.Option(..., "--task", help="Task name."),
+                version: Optional[str] = typer.Option(None, help="Synthetic version (default the latest)."),
+                dataset: Optional[str] = typer.Option(None, help="Argilla dataset name (default the task name)."),
+                workspace: Optional[str] = typer.Option(None, help="Argilla workspace (default 'workbench')."),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """Push a synthetic version; records already in Argilla are left alone."""
+    from workbench.review import run_push
+
+    result = _review(run_push, _review_config(task=task, version=version, dataset=dataset, workspace=workspace))
+    _emit(result.to_dict(), as_json, str(result))
+
+
+@review_app.command("status")
+def review_status_cmd(task: str = typer.Option(..., "--task", help="Task name."),
+                      dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
+                      as_json: bool = typer.Option(False, "--json")) -> None:
+    """Review progress, overall and per reviewer."""
+    from workbench.review import review_status
+
+    result = _review(review_status, _review_config(task=task, dataset=dataset, workspace=workspace))
+    _emit(result.to_dict(), as_json, str(result))
+
+
+@review_app.command("pull")
+def review_pull(task: str = typer.Option(..., "--task", help="Task name."),
+                policy: str = typer.Option("human", help="human | wait (stop until reviewed) | auto (auto-reviewer)."),
+                min_reviewed: Optional[int] = typer.Option(None, help="For --policy wait: records needed (default all)."),
+                dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
+                as_json: bool = typer.Option(False, "--json")) -> None:
+    """Write a reviewed version with every decision and its lineage."""
+    from workbench.review import run_pull
+
+    if policy not in ("human", "wait", "auto"):
+        _fail(f"--policy must be human, wait or auto, not {policy!r}")
+    result = _review(run_pull, _review_config(task=task, policy=policy, min_reviewed=min_reviewed,
+                                              dataset=dataset, workspace=workspace))
+    _emit(result.to_dict(), as_json, str(result))
+
+
 argilla_app = typer.Typer(help="The local Argilla: install, up, down, status, credentials, reindex.",
                           no_args_is_help=True)
 app.add_typer(argilla_app, name="argilla")

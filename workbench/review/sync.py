@@ -1,0 +1,178 @@
+"""Push synthetic data to Argilla for review, and report review progress.
+
+Pushing is idempotent: Argilla record ids are the workbench's content hashes, and records
+already in the dataset are left alone (their responses included), so pushing the same
+version twice adds nothing and pushing a newer version adds only its new records.
+
+Example:
+    >>> from workbench.review import ReviewConfig, run_push, review_status
+    >>> result = run_push(ReviewConfig(task="support_intents"))    # doctest: +SKIP
+    >>> review_status(ReviewConfig(task="support_intents"))        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from workbench.review.config import ReviewConfig
+from workbench.review.schema import (VECTOR_NAME, ReviewError, answer_question, build_settings, check_compatible,
+                                     text_fields)
+from workbench.store import get_version, latest_version
+from workbench.tasks import TaskSpec, load_task
+
+NEIGHBOURS = 5
+
+
+@dataclass
+class PushResult:
+    """What one push did."""
+
+    url: str
+    dataset: str
+    workspace: str
+    version: str
+    pushed: int
+    already_there: int
+    total_in_argilla: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return (f"pushed {self.pushed} new records of {self.version} to {self.workspace}/{self.dataset} "
+                f"({self.already_there} already there; {self.total_in_argilla} in Argilla) at {self.url}")
+
+
+@dataclass
+class ReviewStatus:
+    """Progress of a review dataset, overall and per reviewer."""
+
+    url: str
+    dataset: str
+    total: int
+    completed: int
+    pending: int
+    reviewers: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        lines = [f"{self.dataset} at {self.url}: {self.completed}/{self.total} records complete, {self.pending} pending"]
+        for name, counts in self.reviewers.items():
+            lines.append(f"  {name:<16} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        return "\n".join(lines)
+
+
+@lru_cache(maxsize=1)
+def embedder():
+    from workbench.models import load_embedder
+
+    return load_embedder("minilm-l6")
+
+
+def embed(texts: list[str], progress: bool = False) -> np.ndarray:
+    """Unit-length MiniLM vectors (the review dataset's vector field)."""
+    return embedder().encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=progress)
+
+
+def neighbour_votes(spec: TaskSpec, vectors: np.ndarray) -> list[dict[str, float]]:
+    """Per text, each label's share among its nearest seed messages (MiniLM cosine)."""
+    seeds = spec.seed_examples
+    seed_vectors = embed([s["text"] for s in seeds])
+    sims = vectors @ seed_vectors.T
+    k = min(NEIGHBOURS, len(seeds))
+    votes = []
+    for row in np.argsort(-sims, axis=1)[:, :k]:
+        share: dict[str, float] = {}
+        for i in row:
+            share[seeds[i]["label"]] = share.get(seeds[i]["label"], 0.0) + 1.0 / k
+        votes.append(share)
+    return votes
+
+
+def open_dataset(cfg: ReviewConfig, spec: TaskSpec, create: bool):
+    """(client, url, dataset or None): the review dataset, checked against the spec."""
+    import argilla as rg
+
+    client, url = cfg.connect()
+    workspace = client.workspaces(cfg.workspace)
+    dataset = client.datasets(cfg.dataset_name, workspace=cfg.workspace) if workspace else None
+    if dataset is not None:
+        check_compatible(dataset, spec)
+        return client, url, dataset
+    if not create:
+        raise ReviewError(f"no dataset {cfg.workspace}/{cfg.dataset_name} in Argilla at {url}: "
+                          f"push first (`workbench review push --task {spec.name}`)")
+    if workspace is None:
+        workspace = rg.Workspace(name=cfg.workspace, client=client).create()
+    dataset = rg.Dataset(name=cfg.dataset_name, workspace=workspace, settings=build_settings(spec), client=client)
+    return client, url, dataset.create()
+
+
+def _records(spec: TaskSpec, rows: list[dict], version: str, teacher: str, progress: bool):
+    import argilla as rg
+
+    question = answer_question(spec)
+    main = "text" if spec.type == "classification" else "input"
+    vectors = embed([r[main] for r in rows], progress=progress)
+    votes = neighbour_votes(spec, vectors) if spec.type == "classification" else [None] * len(rows)
+    records = []
+    for row, vector, vote in zip(rows, vectors, votes):
+        if spec.type == "classification":
+            # Score: the share of the message's nearest seeds that carry the teacher's label.
+            suggestion = rg.Suggestion(question, row["label"], score=round(vote.get(row["label"], 0.0), 3),
+                                       agent=teacher)
+        else:
+            suggestion = rg.Suggestion(question, row["output"], agent=teacher)
+        metadata = {"teacher": teacher, "template": row.get("template", ""), "version": version,
+                    "similarity": float(row.get("max_similarity") or 0.0), "length": int(row.get("chars") or 0)}
+        records.append(rg.Record(id=row["id"], fields={f: row[f] for f in text_fields(spec)}, metadata=metadata,
+                                 suggestions=[suggestion], vectors={VECTOR_NAME: vector.tolist()}))
+    return records
+
+
+def existing_ids(dataset) -> set[str]:
+    return {r.id for r in dataset.records(with_suggestions=False, with_responses=False, batch_size=1000)}
+
+
+def run_push(cfg: ReviewConfig) -> PushResult:
+    """Send a synthetic version to Argilla (only its records not already there)."""
+    from tqdm.auto import tqdm
+
+    spec = load_task(cfg.task)
+    version = get_version(spec.name, cfg.version) if cfg.version else latest_version(spec.name)
+    if version is None:
+        raise ReviewError(f"no synthetic data for {spec.name!r} yet: run `workbench generate --task {spec.name}`")
+    _, url, dataset = open_dataset(cfg, spec, create=True)
+    rows = [dict(r) for r in version.load()]
+    present = existing_ids(dataset)
+    new = [r for r in rows if r["id"] not in present]
+    teacher = version.manifest.get("teacher", "unknown")
+    bar = tqdm(total=len(new), desc=f"push {spec.name} {version.version}", unit="rec", disable=not cfg.progress)
+    for start in range(0, len(new), cfg.batch_size):
+        batch = new[start:start + cfg.batch_size]
+        dataset.records.log(_records(spec, batch, version.version, teacher, progress=False), batch_size=cfg.batch_size)
+        bar.update(len(batch))
+    bar.close()
+    return PushResult(url, dataset.name, cfg.workspace, version.version, len(new), len(rows) - len(new),
+                      len(present) + len(new))
+
+
+def review_status(cfg: ReviewConfig) -> ReviewStatus:
+    """Overall and per-reviewer progress of the task's review dataset."""
+    spec = load_task(cfg.task)
+    _, url, dataset = open_dataset(cfg, spec, create=False)
+    progress = dataset.progress(with_users_distribution=True)
+    reviewers = {}
+    for name, dist in (progress.get("users") or {}).items():
+        counts = {}
+        for part in dist.values():
+            for status, n in part.items():
+                counts[status] = counts.get(status, 0) + n
+        reviewers[name] = counts
+    return ReviewStatus(url, dataset.name, progress.get("total", 0), progress.get("completed", 0),
+                        progress.get("pending", 0), reviewers)
