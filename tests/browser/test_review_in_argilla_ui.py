@@ -6,37 +6,17 @@ response the browser submitted. The screenshot is kept under tests/artifacts/.
 
 from __future__ import annotations
 
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 
 rg = pytest.importorskip("argilla")
-sync_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 TEXTS = {"ui-0": "Where is my parcel? It has been a week.", "ui-1": "I was charged twice for my beans subscription.",
          "ui-2": "Please refund the grinder, it arrived broken."}
 
 
-@pytest.fixture
-def browser_page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is missing: run `make setup` (it installs the chromium package)")
-    with sync_api.sync_playwright() as p:
-        # Playwright gives each launch a fresh, empty profile; the flags keep Chromium off
-        # the network (closed here) and let it run as root.
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        yield page
-        browser.close()
-
-
-def test_reviewer_submits_a_label_in_the_ui_and_the_sdk_sees_it(local_argilla, browser_page):
+def test_reviewer_submits_a_label_in_the_ui_and_the_sdk_sees_it(local_argilla, browser_page, sign_in, artifacts):
     client = local_argilla.client()
     settings = rg.Settings(fields=[rg.TextField(name="text")],
                            questions=[rg.LabelQuestion("label", ["refund", "shipping", "billing"])],
@@ -49,11 +29,7 @@ def test_reviewer_submits_a_label_in_the_ui_and_the_sdk_sees_it(local_argilla, b
     creds = local_argilla.credentials()
 
     page = browser_page
-    page.goto(f"{local_argilla.url}/sign-in")
-    page.fill("input[name=Username]", creds.username)
-    page.fill("input[name=Password]", creds.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{local_argilla.url}/")
+    sign_in(page, local_argilla.url, creds.username, creds.password)
     page.goto(f"{local_argilla.url}/dataset/{dataset.id}/annotation-mode")
 
     # The pending queue: three records, one shown, with the teacher's suggestion marked.
@@ -63,7 +39,6 @@ def test_reviewer_submits_a_label_in_the_ui_and_the_sdk_sees_it(local_argilla, b
     page.get_by_text("refund", exact=True).click()
     page.locator("button.button--submit").click()
 
-    ARTIFACTS.mkdir(exist_ok=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         record = next(r for r in dataset.records(with_responses=True) if r.id == shown)
@@ -71,7 +46,7 @@ def test_reviewer_submits_a_label_in_the_ui_and_the_sdk_sees_it(local_argilla, b
         if answers:
             break
         time.sleep(0.5)
-    page.screenshot(path=str(ARTIFACTS / "argilla_ui_review.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "argilla_ui_review.png"), full_page=True)
     assert [(a.value, getattr(a.status, "value", a.status)) for a in answers] == [("refund", "submitted")]
     owner = client.me
     assert str(answers[0].user_id) == str(owner.id)
