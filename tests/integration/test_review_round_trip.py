@@ -176,3 +176,34 @@ def test_wrong_url_wrong_key_or_mismatched_dataset_change_nothing(argilla_env, m
     get_settings.cache_clear()
     with pytest.raises(ReviewError, match="local Argilla is not running.*workbench argilla up"):
         run_push(ReviewConfig(task=TASK, progress=False))
+
+
+def test_generation_task_reply_corrected_and_rated(argilla_env):
+    spec = load_task("support_replies")
+    pairs = spec.seed_examples[:4]
+    rows = [{"id": record_id(p["input"], p["output"]), "input": p["input"], "output": p["output"],
+             "max_similarity": 0.3, "chars": len(p["output"])} for p in pairs]
+    save_version(spec.name, rows, {"task": spec.name, "teacher": "llamacpp:gemma3-270m"})
+    cfg = ReviewConfig(task=spec.name, progress=False)
+    assert run_push(cfg).pushed == 4
+
+    client = argilla_env.client()
+    dataset = client.datasets(spec.name, workspace="workbench")
+    assert {f.name for f in dataset.settings.fields} == {"input", "output"}
+    assert {q.name for q in dataset.settings.questions} == {"reply", "quality"}
+    records = {r.id: r for r in dataset.records(with_suggestions=True)}
+    first, second = rows[0]["id"], rows[1]["id"]
+    assert records[first].suggestions["reply"].value == rows[0]["output"]
+    me = client.me
+    better = rows[0]["output"] + " We're sorry for the wait."
+    records[first].responses.add(rg.Response("reply", better, user_id=me.id, status="submitted"))
+    records[first].responses.add(rg.Response("quality", 2, user_id=me.id, status="submitted"))
+    records[second].responses.add(rg.Response("reply", rows[1]["output"], user_id=me.id, status="submitted"))
+    records[second].responses.add(rg.Response("quality", 5, user_id=me.id, status="submitted"))
+    dataset.records.log([records[first], records[second]])
+
+    pulled = run_pull(cfg)
+    got = {r["id"]: r for r in pulled.version.load()}
+    assert (got[first]["output"], got[first]["decision"], got[first]["rating"]) == (better, "corrected", 2)
+    assert (got[second]["decision"], got[second]["rating"]) == ("accepted", 5)
+    assert got[first]["input"] == rows[0]["input"] and pulled.counts["unreviewed"] == 2
