@@ -223,8 +223,13 @@ class LocalArgilla:
         return proc.pid
 
     def healthy(self) -> bool:
+        return self._healthy_at({"host": self.host, "port": self.port})
+
+    @staticmethod
+    def _healthy_at(state: dict) -> bool:
         try:
-            return httpx.get(f"{self.url}/api/v1/version", timeout=2).status_code == 200
+            url = f"http://{state.get('host')}:{state.get('port')}/api/v1/version"
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -232,12 +237,12 @@ class LocalArgilla:
         """Start everything (or nothing, if it already runs) and wait until the API answers."""
         state = self._state()
         pids = state.get("pids", {})
-        if pids and all(_alive(pids.get(n)) for n in PROCESSES) and state.get("port") == self.port:
-            if self.healthy():
-                return self.status()
-        # A state file left behind means the last run did not end with down(); a database
-        # without an index means the index file was lost. Either way the index is rebuilt.
-        reindex = bool(pids) or (self.database.exists() and not self.search_db.exists())
+        running = bool(pids) and all(_alive(pids.get(n)) for n in PROCESSES) and self._healthy_at(state)
+        if running and state.get("port") == self.port and state.get("host") == self.host:
+            return self.status()
+        # Processes that died (or hang) did not end with down(): the index may miss what the
+        # database committed. A database without an index file too. Either way it is rebuilt.
+        reindex = (bool(pids) and not running) or (self.database.exists() and not self.search_db.exists())
         if pids:
             self._stop(pids)
         if _port_busy(self.host, self.port):
