@@ -1,0 +1,69 @@
+"""What every panel shares: a status line, a log that keeps errors, and busy buttons.
+
+Panels hold widgets and wiring only. Their ``run()`` (what the main button calls) builds a
+typed config from the widgets and calls the same ``run_*`` function as the CLI, so tests
+drive panels headless by setting widget values and calling ``run()`` or ``button.click()``.
+"""
+
+from __future__ import annotations
+
+import html
+import traceback
+from contextlib import contextmanager
+from typing import Any, Iterable
+
+import ipywidgets as widgets
+
+
+class Panel(widgets.VBox):
+    """A VBox with a status line and a log; ``busy()`` wraps work so errors never vanish."""
+
+    def __init__(self, title: str, children: Iterable[widgets.Widget], buttons: Iterable[widgets.Button]):
+        self.buttons = list(buttons)
+        self.status_line = widgets.HTML(value="ready")
+        self.output = widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto",
+                                                        border="1px solid #ddd"))
+        self.last_error: BaseException | None = None
+        header = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
+        super().__init__([header, *children, widgets.HBox(self.buttons), self.status_line, self.output])
+
+    @contextmanager
+    def busy(self, what: str):
+        """Disable the buttons and say so while ``what`` runs; log an error and keep it visible.
+
+        Inside a kernel, whatever the work prints (tqdm bars included) lands in the log too.
+        """
+        for b in self.buttons:
+            b.disabled = True
+        self.status_line.value = f"<b>busy</b>: {html.escape(what)}..."
+        self.last_error = None
+        try:
+            with self.output:
+                yield
+            self.status_line.value = f"done: {html.escape(what)}"
+        except Exception as exc:  # shown in the panel, not swallowed: the log keeps the traceback
+            self.last_error = exc
+            self.status_line.value = f"<span style='color:#b00'><b>error</b>: {html.escape(str(exc))}</span>"
+            self.say(f"error while {what}: {exc}\n" + "".join(traceback.format_exception(exc)[-3:]))
+        finally:
+            for b in self.buttons:
+                b.disabled = False
+
+    def say(self, text: str) -> None:
+        """A line in the panel's log (kept in the widget's state, so it shows without a kernel too)."""
+        self.output.append_stdout(text.rstrip("\n") + "\n")
+
+    def log_text(self) -> str:
+        """Everything printed to the log (for tests and for copying into a bug report)."""
+        return "".join(o.get("text", "") for o in self.output.outputs)
+
+
+def table(rows: list[dict[str, Any]], limit: int = 10) -> str:
+    """A small HTML table of the first rows."""
+    if not rows:
+        return "<i>no rows</i>"
+    cols = list(rows[0])
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))[:160]}</td>" for c in cols) + "</tr>"
+                   for r in rows[:limit])
+    return f"<table><tr>{head}</tr>{body}</table>"
