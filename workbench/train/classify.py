@@ -1,0 +1,110 @@
+"""Sequence classification: an encoder or decoder with a label head, LoRA or full fine-tuning.
+
+Rows are tokenized without padding; :class:`PadCollator` pads each batch only to its own
+longest row, and the Trainer's length-grouped sampler puts rows of similar length together,
+so little of the work is padding.
+
+Example:
+    >>> model, tok = build_classifier(path, labels=["a", "b"], method="lora", r=8, alpha=16,
+    ...                               dropout=0.05, dtype=torch.float32)          # doctest: +SKIP
+    >>> encoded = encode_classification(rows, tok, labels=["a", "b"], max_length=128)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from workbench.train.lora import with_lora
+
+
+def load_tokenizer(path: Path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(str(path))
+    if tok.pad_token is None:  # decoders ship without one; their EOS is never a real input token here
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def build_classifier(path: Path, labels: list[str], method: str, r: int, alpha: int, dropout: float, dtype):
+    """The student with a fresh head over ``labels``; LoRA-wrapped unless ``method='full'``."""
+    from transformers import AutoModelForSequenceClassification
+
+    from transformers.utils import logging as hf_logging
+
+    tok = load_tokenizer(path)
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the head is new by design: no "MISSING weights" report for it
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(
+            str(path), num_labels=len(labels), id2label=dict(enumerate(labels)),
+            label2id={lab: i for i, lab in enumerate(labels)}, dtype=dtype)
+    finally:
+        hf_logging.set_verbosity(level)
+    # Decoder classifiers pool the last non-pad token, so they must know the pad id.
+    model.config.pad_token_id = tok.pad_token_id
+    if method == "lora":
+        model = with_lora(model, r, alpha, dropout, "SEQ_CLS")
+    return model, tok
+
+
+def encode_classification(rows: list[dict[str, str]], tok, labels: list[str], max_length: int):
+    """A datasets.Dataset of input_ids / attention_mask / labels / length (unpadded)."""
+    from datasets import Dataset
+
+    index = {lab: i for i, lab in enumerate(labels)}
+    enc = tok([r["text"] for r in rows], truncation=True, max_length=max_length)
+    return Dataset.from_dict({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+                              "labels": [index[r["label"]] for r in rows],
+                              "length": [len(ids) for ids in enc["input_ids"]]})
+
+
+class PadCollator:
+    """Pads a batch to its longest row (rounded up to ``multiple``); labels pad with -100."""
+
+    def __init__(self, pad_id: int, multiple: int = 8, padding_side: str = "right"):
+        self.pad_id, self.multiple, self.side = pad_id, multiple, padding_side
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        longest = max(len(f["input_ids"]) for f in features)
+        width = -(-longest // self.multiple) * self.multiple
+        batch: dict[str, list] = {"input_ids": [], "attention_mask": []}
+        seq_labels = "labels" in features[0] and isinstance(features[0]["labels"], list)
+        if "labels" in features[0]:
+            batch["labels"] = []
+        for f in features:
+            gap = width - len(f["input_ids"])
+            pad = lambda xs, v: (xs + [v] * gap) if self.side == "right" else ([v] * gap + xs)  # noqa: E731
+            batch["input_ids"].append(pad(list(f["input_ids"]), self.pad_id))
+            batch["attention_mask"].append(pad([1] * len(f["input_ids"]), 0))
+            if seq_labels:
+                batch["labels"].append(pad(list(f["labels"]), -100))
+            elif "labels" in f:
+                batch["labels"].append(f["labels"])
+        return {k: torch.tensor(v) for k, v in batch.items()}
+
+
+def classification_metrics(eval_pred) -> dict[str, float]:
+    """Accuracy and macro F1 on the validation split (the held-out set is for Evaluate)."""
+    import numpy as np
+    from sklearn.metrics import accuracy_score, f1_score
+
+    logits, gold = eval_pred.predictions, eval_pred.label_ids
+    logits = logits[0] if isinstance(logits, tuple) else logits
+    pred = np.argmax(logits, axis=-1)
+    return {"accuracy": float(accuracy_score(gold, pred)),
+            "macro_f1": float(f1_score(gold, pred, average="macro", zero_division=0))}
+
+
+def weighted_loss(weights):
+    """A Trainer ``compute_loss_func``: cross-entropy weighted per class (skewed labels)."""
+    import torch
+
+    def loss(outputs, labels, num_items_in_batch=None):
+        logits = outputs["logits"]
+        w = torch.as_tensor(weights, dtype=logits.dtype, device=logits.device)
+        return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1), weight=w)
+    return loss

@@ -1,0 +1,48 @@
+"""Typed configuration of the Train stage.
+
+Unset fields fall back to the task spec's ``train:`` defaults (student, epochs, learning
+rate, batch size, LoRA rank, validation fraction), so ``TrainConfig(task=...)`` trains
+what the task author chose.
+
+Example:
+    >>> cfg = TrainConfig(task="support_intents", student="minilm-l6", epochs=2)
+    >>> cfg.method, cfg.seed
+    ('lora', 0)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class TrainConfig(BaseModel):
+    """What to train, on which data, and how. ``None`` means "the task spec's default"."""
+
+    task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
+    student: str | None = Field(None, description="minilm-l6, smollm2-135m, gemma3-270m or a local HF folder.")
+    dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001' or 'v001'; default: "
+                                                  "latest reviewed version, else latest synthetic.")
+    method: Literal["lora", "full"] = Field("lora", description="'full' fine-tunes every weight (encoders only).")
+    epochs: int | None = Field(None, ge=1)
+    learning_rate: float | None = Field(None, gt=0)
+    batch_size: int | None = Field(None, ge=1, description="Per-step batch on CPU; multiplied on a GPU.")
+    lora_r: int | None = Field(None, ge=1)
+    lora_alpha: int | None = Field(None, ge=1, description="Default 2 x lora_r.")
+    # 0 by default: with dropout, peft copies the input of every adapted layer, which on
+    # SmolLM2 (bench/train.py, 2-core CPU) cost ~20% of the step time and 1 GB of memory.
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    validation_fraction: float | None = Field(None, ge=0.0, lt=1.0)
+    max_length: int | None = Field(None, ge=8, description="Tokens per example; default 128 (classify), 384 (SFT).")
+    class_weights: bool = Field(True, description="Weight the loss by inverse label frequency (skewed labels).")
+    early_stopping_patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
+    checkpoint_every: int | None = Field(None, ge=1, description="Evaluate and checkpoint every N steps; "
+                                                                 "default once per epoch.")
+    max_steps: int | None = Field(None, ge=1, description="Stop after N optimizer steps (quick runs, tests).")
+    warmup_ratio: float = Field(0.06, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    seed: int = Field(0, description="Seeds data split, initialisation and shuffling: same config, same model.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' uses CUDA when available.")
+    progress: bool = Field(True, description="Show a tqdm progress bar with the live loss.")
+    keep_checkpoints: bool = Field(False, description="Keep optimizer checkpoints after a finished run.")

@@ -1,0 +1,147 @@
+"""Training data: pick a dataset version, clean its rows, split, weigh the labels.
+
+The held-out set of the task (``spec.heldout_examples()``) is what every strategy is scored
+on later, so any training row whose text equals a held-out text is dropped here, and the
+count goes on the model card.
+
+Example:
+    >>> from workbench.tasks import load_task
+    >>> spec = load_task("support_intents")
+    >>> version = resolve_dataset(spec.name, "synthetic/v001")    # doctest: +SKIP
+    >>> data = load_rows(version, spec)                           # doctest: +SKIP
+    >>> train, val = split_rows(data.rows, 0.1, seed=0, stratify="label")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.store import DatasetVersion, get_version, latest_version
+from workbench.tasks import TaskSpec
+
+
+class TrainDataError(ValueError):
+    """Data that cannot train a student; the message says what to fix."""
+
+
+KINDS = ("reviewed", "synthetic")
+
+
+def resolve_dataset(task: str, ref: str | None) -> DatasetVersion:
+    """``None`` -> latest reviewed version, else latest synthetic; ``'v001'`` looks in both."""
+    if ref is None:
+        for kind in KINDS:
+            if (found := latest_version(task, kind)) is not None:
+                return found
+        raise TrainDataError(f"task {task!r} has no dataset yet; run `workbench generate --task {task}` "
+                             "(or review one) first")
+    kind, _, version = ref.rpartition("/")
+    if kind and kind not in KINDS:
+        raise TrainDataError(f"dataset {ref!r}: the kind must be one of {list(KINDS)}, e.g. 'synthetic/v001'")
+    errors = []
+    for k in [kind] if kind else KINDS:
+        try:
+            return get_version(task, version, k)
+        except FileNotFoundError as exc:
+            errors.append(str(exc))
+    raise TrainDataError("; ".join(errors))
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@dataclass
+class TrainRows:
+    """Rows ready to train on, with what was dropped and why (for the model card)."""
+
+    rows: list[dict[str, str]]
+    dropped: dict[str, int] = field(default_factory=dict)
+    teachers: list[str] = field(default_factory=list)  # from the rows' own 'teacher' column (reviewed data)
+    sources: list[str] = field(default_factory=list)  # synthetic versions the reviewed rows came from
+
+    @property
+    def label_counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(r["label"] for r in self.rows if "label" in r).items()))
+
+
+def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
+    """The version's usable rows: discarded, empty and held-out rows are left out."""
+    columns = ("text", "label") if spec.type == "classification" else ("input", "output")
+    data = version.load()
+    missing = [c for c in columns if c not in data.column_names]
+    if missing:
+        raise TrainDataError(f"dataset {version.kind}/{version.version} of {spec.name!r} lacks column(s) {missing} "
+                             f"(a {spec.type} task trains on {list(columns)}); it has {data.column_names}")
+    heldout = {_norm(r.get("text") or r.get("input") or "") for r in spec.heldout_examples()}
+    labels = set(spec.label_names)
+    dropped: Counter[str] = Counter()
+    rows: list[dict[str, str]] = []
+    teachers: set[str] = set()
+    sources: set[str] = set()
+    for i, raw in enumerate(data):
+        row: dict[str, Any] = raw
+        if row.get("decision") == "discarded":  # a reviewer threw it out
+            dropped["discarded"] += 1
+            continue
+        if not all(isinstance(row.get(c), str) and row[c].strip() for c in columns):
+            dropped["empty"] += 1
+            continue
+        if _norm(row[columns[0]]) in heldout:
+            dropped["in_heldout"] += 1
+            continue
+        if spec.type == "classification" and row["label"] not in labels:
+            raise TrainDataError(f"dataset {version.kind}/{version.version}, row {i}: label {row['label']!r} "
+                                 f"is not a label of task {spec.name!r} ({sorted(labels)}); fix the row or the spec")
+        rows.append({c: row[c] for c in columns})
+        teachers.update([row["teacher"]] if row.get("teacher") else [])
+        sources.update([row["source_version"]] if row.get("source_version") else [])
+    if not rows:
+        raise TrainDataError(f"dataset {version.kind}/{version.version} of {spec.name!r} has no usable rows "
+                             f"(dropped: {dict(dropped)})")
+    result = TrainRows(rows, dict(dropped), sorted(teachers), sorted(sources))
+    if spec.type == "classification" and len(result.label_counts) < 2:
+        only = next(iter(result.label_counts))
+        raise TrainDataError(f"dataset {version.kind}/{version.version} of {spec.name!r} has one label only "
+                             f"({only!r}); a classifier needs examples of at least 2 labels: generate or "
+                             "review data for the other labels")
+    return result
+
+
+def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
+               stratify: str | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """A seeded train/validation split; stratified by ``stratify`` so rare labels appear in both.
+
+    Labels with a single row stay in training (they cannot be in both sets).
+    """
+    if fraction <= 0 or len(rows) < 2:
+        return list(rows), []
+    rng = random.Random(seed)
+    groups: dict[Any, list[dict[str, str]]] = {}
+    for row in rows:
+        groups.setdefault(row[stratify] if stratify else None, []).append(row)
+    train, val = [], []
+    for key in sorted(groups, key=str):
+        group = groups[key][:]
+        rng.shuffle(group)
+        n_val = int(round(len(group) * fraction)) if len(group) > 1 else 0
+        n_val = min(n_val, len(group) - 1)
+        val += group[:n_val]
+        train += group[n_val:]
+    if not val:  # tiny sets: still hold one row out so early stopping has something to watch
+        rng.shuffle(train)
+        val, train = train[:1], train[1:]
+    rng.shuffle(train)
+    rng.shuffle(val)
+    return train, val
+
+
+def class_weights(rows: list[dict[str, str]], labels: list[str]) -> list[float]:
+    """Inverse-frequency weights, ``n / (k * count)``; a label absent from training gets 0."""
+    counts = Counter(r["label"] for r in rows)
+    present = [lab for lab in labels if counts[lab]]
+    n, k = sum(counts.values()), len(present)
+    return [n / (k * counts[lab]) if counts[lab] else 0.0 for lab in labels]

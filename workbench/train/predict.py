@@ -1,0 +1,118 @@
+"""Using a trained student: ``load_student(run)`` and ``predict`` in batches.
+
+A run is named by its folder, ``<task>/<run-id>``, or the run id alone (looked up under
+``<home>/runs/``). The merged model is loaded by default (no peft at inference); pass
+``adapter=True`` to load the base student plus the LoRA adapter instead.
+
+Example:
+    >>> from workbench.train import load_student
+    >>> student = load_student("minilm-l6-synthetic-v001-1a2b3c4d")   # doctest: +SKIP
+    >>> student.predict(["where is my parcel?"])                      # doctest: +SKIP
+    ['delivery_status']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from workbench.settings import get_settings
+
+
+class RunNotFoundError(FileNotFoundError):
+    """No finished run under that name."""
+
+
+def find_run(run: str | Path) -> Path:
+    """The folder of a finished run: a path, ``<task>/<run-id>`` or a run id."""
+    path = Path(run).expanduser()
+    if (path / "run.json").is_file():
+        return path
+    root = get_settings().home / "runs"
+    found = [root / str(run)] if "/" in str(run) else list(root.glob(f"*/{run}"))
+    found = [p for p in found if (p / "run.json").is_file()]
+    if len(found) == 1:
+        return found[0]
+    finished = sorted(f"{p.parent.parent.name}/{p.parent.name}" for p in root.glob("*/*/run.json"))
+    if len(found) > 1:
+        raise RunNotFoundError(f"run {run!r} matches several: {found}; give <task>/<run-id>")
+    raise RunNotFoundError(f"no finished run {run!r} (a folder with run.json); finished runs: "
+                           f"{finished[-10:] or 'none yet, train one with `workbench train`'}")
+
+
+class TrainedStudent:
+    """A loaded student of a finished run; ``predict`` labels or answers texts in batches."""
+
+    def __init__(self, run_dir: Path, info: dict[str, Any], model, tokenizer, device: str):
+        self.run_dir, self.info, self.model, self.tokenizer, self.device = run_dir, info, model, tokenizer, device
+        self.objective: str = info["objective"]
+        self.labels: list[str] | None = info.get("labels")
+
+    def __repr__(self) -> str:
+        return f"TrainedStudent({self.info['task']}/{self.run_dir.name}, {self.objective})"
+
+    def logits(self, texts: list[str], batch_size: int = 32):
+        """Classifier logits, shape (len(texts), labels), in the order of ``texts``."""
+        import torch
+
+        out = []
+        for i in range(0, len(texts), batch_size):
+            enc = self.tokenizer(texts[i:i + batch_size], truncation=True, padding=True,
+                                 max_length=self.info["hyperparameters"]["max_length"], return_tensors="pt")
+            with torch.inference_mode():
+                out.append(self.model(**enc.to(self.device)).logits.float().cpu())
+        return torch.cat(out) if out else torch.empty(0, len(self.labels or []))
+
+    def predict_proba(self, texts: list[str], batch_size: int = 32) -> list[dict[str, float]]:
+        probs = self.logits(texts, batch_size).softmax(-1)
+        return [dict(zip(self.labels, map(float, row))) for row in probs]
+
+    def predict(self, texts: list[str] | str, batch_size: int = 32, max_new_tokens: int = 128) -> list[str]:
+        """Labels (classification) or answers (SFT, greedy) for ``texts``."""
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        if self.objective == "classify":
+            return [self.labels[i] for i in self.logits(texts, batch_size).argmax(-1).tolist()]
+        return self._generate(texts, batch_size, max_new_tokens)
+
+    def _generate(self, texts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
+        import torch
+
+        from workbench.train.sft import chat_prompt
+
+        tok = self.tokenizer
+        tok.padding_side = "left"  # generation continues from the right edge of every row
+        answers = []
+        for i in range(0, len(texts), batch_size):
+            prompts = [chat_prompt(tok, t) for t in texts[i:i + batch_size]]
+            enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+            with torch.inference_mode():
+                out = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                          pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+            answers += [s.strip() for s in tok.batch_decode(out[:, enc["input_ids"].shape[1]:],
+                                                            skip_special_tokens=True)]
+        return answers
+
+
+def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -> TrainedStudent:
+    """Load a finished run's model for inference (merged weights unless ``adapter=True``)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+
+    run_dir = find_run(run)
+    info = json.loads((run_dir / "run.json").read_text())
+    device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    auto = AutoModelForSequenceClassification if info["objective"] == "classify" else AutoModelForCausalLM
+    tok = AutoTokenizer.from_pretrained(str(run_dir / "model"))
+    if adapter:
+        if not (run_dir / "adapter").is_dir():
+            raise RunNotFoundError(f"run {run_dir.name} has no adapter (method={info['method']}); load it without adapter=True")
+        from peft import PeftModel
+
+        kwargs = {"num_labels": len(info["labels"])} if info["objective"] == "classify" else {}
+        base = auto.from_pretrained(info["student_path"], dtype=torch.float32, **kwargs)
+        base.config.pad_token_id = tok.pad_token_id
+        model = PeftModel.from_pretrained(base, str(run_dir / "adapter"))
+    else:
+        model = auto.from_pretrained(str(run_dir / "model"), dtype=torch.float32)
+    return TrainedStudent(run_dir, info, model.to(device).eval(), tok, device)

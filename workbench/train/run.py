@@ -1,0 +1,270 @@
+"""The Train stage: a dataset version + a student -> a fine-tuned model with its card.
+
+``run_train`` is what the CLI, the panels, the notebooks and the tests all call. It picks
+the data (latest reviewed version, else latest synthetic), splits off a validation set,
+trains LoRA (or full, for encoders) with the transformers Trainer, evaluates each epoch,
+stops early, and exports under ``<home>/runs/<task>/<run-id>/``:
+``adapter/``, ``model/`` (merged, safetensors, with tokenizer), ``metrics.json``,
+``log.jsonl``, ``tensorboard/``, ``loss.png``, ``run.json`` and ``README.md`` (the card).
+
+The run id is the student, the dataset version and a hash of everything that decides the
+model (task spec, data hash, student, hyperparameters, seed). So:
+
+- the same command after a kill (even SIGKILL) finds the same folder and resumes from its
+  last complete checkpoint;
+- the same command after a finished run returns that run unchanged: a run is frozen.
+
+Example:
+    >>> from workbench.train import TrainConfig, run_train
+    >>> result = run_train(TrainConfig(task="support_intents", student="minilm-l6"))  # doctest: +SKIP
+    >>> result.metrics["eval_macro_f1"]                                               # doctest: +SKIP
+    0.87
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from workbench import __version__
+from workbench.settings import get_settings
+from workbench.tasks import load_task
+from workbench.train.config import TrainConfig
+from workbench.train.data import TrainDataError, load_rows, resolve_dataset, split_rows
+from workbench.train.students import resolve_student
+
+DEFAULT_MAX_LENGTH = {"classify": 128, "sft": 384}
+
+
+@dataclass
+class TrainResult:
+    """A finished run; shows as a table in a notebook."""
+
+    run_dir: Path
+    info: dict[str, Any]
+    reused: bool = False
+    steps_this_run: int = 0
+
+    @property
+    def run_id(self) -> str:
+        return self.run_dir.name
+
+    @property
+    def model_dir(self) -> Path:
+        return self.run_dir / "model"
+
+    @property
+    def adapter_dir(self) -> Path | None:
+        path = self.run_dir / "adapter"
+        return path if path.is_dir() else None
+
+    @property
+    def card_path(self) -> Path:
+        return self.run_dir / "README.md"
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        return self.info.get("metrics", {})
+
+    @property
+    def resumed_from_step(self) -> int | None:
+        return self.info.get("resumed_from_step")
+
+    def to_dict(self) -> dict[str, Any]:
+        ds = self.info["dataset"]
+        return {"task": self.info["task"], "run_id": self.run_id, "run_dir": str(self.run_dir),
+                "student": self.info["student"], "objective": self.info["objective"], "method": self.info["method"],
+                "dataset": f"{ds['kind']}/{ds['version']}", "model_dir": str(self.model_dir),
+                "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None, "metrics": self.metrics,
+                "steps": self.info["steps"], "wall_seconds": self.info["wall_seconds"], "reused": self.reused,
+                "resumed_from_step": self.resumed_from_step, "steps_this_run": self.steps_this_run}
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.to_dict().items() if k != "metrics")
+        rows += "".join(f"<tr><td>{k}</td><td>{v:.4g}</td></tr>" for k, v in self.metrics.items())
+        return f"<b>train run {self.run_id}</b><table>{rows}</table>"
+
+
+def _run_key(parts: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def last_checkpoint(folder: Path) -> Path | None:
+    """The newest checkpoint that was written completely.
+
+    The Trainer writes ``trainer_state.json`` last, so a checkpoint without it was cut off
+    by a kill and is skipped (resuming from it would fail on a half-written file).
+    """
+    found = []
+    for p in folder.glob("checkpoint-*"):
+        if p.name.split("-")[-1].isdigit() and (p / "trainer_state.json").is_file():
+            try:  # a kill can land while the state file itself is being written
+                json.loads((p / "trainer_state.json").read_text())
+            except ValueError:
+                continue
+            found.append((int(p.name.split("-")[-1]), p))
+    return max(found)[1] if found else None
+
+
+def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
+    d = spec.train
+    r = cfg.lora_r or d.lora_r
+    hp = {"method": cfg.method, "epochs": cfg.epochs or d.epochs, "learning_rate": cfg.learning_rate or d.learning_rate,
+          "batch_size": cfg.batch_size or d.batch_size,
+          "validation_fraction": d.validation_fraction if cfg.validation_fraction is None else cfg.validation_fraction,
+          "max_length": cfg.max_length or DEFAULT_MAX_LENGTH[objective], "seed": cfg.seed,
+          "max_steps": cfg.max_steps, "warmup_ratio": cfg.warmup_ratio, "weight_decay": cfg.weight_decay,
+          "early_stopping_patience": cfg.early_stopping_patience, "checkpoint_every": cfg.checkpoint_every,
+          "class_weights": cfg.class_weights and objective == "classify"}
+    if cfg.method == "lora":
+        hp.update(lora_r=r, lora_alpha=cfg.lora_alpha or 2 * r, lora_dropout=cfg.lora_dropout)
+    return hp
+
+
+def run_train(cfg: TrainConfig) -> TrainResult:
+    """Train (or resume, or return the frozen) run that ``cfg`` describes."""
+    started = time.perf_counter()
+    spec = load_task(cfg.task)
+    student = resolve_student(cfg.student or spec.train.student)
+    objective = "classify" if spec.type == "classification" else "sft"
+    if objective == "sft" and not student.decoder:
+        raise ValueError(f"student {student.name!r} is an encoder and cannot generate text for the generation task "
+                         f"{spec.name!r}; use a decoder such as 'smollm2-135m' or 'gemma3-270m'")
+    if cfg.method == "full" and student.decoder:
+        raise ValueError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
+    version = resolve_dataset(spec.name, cfg.dataset)
+    data = load_rows(version, spec)
+    manifest = version.manifest
+    hp = _hyperparameters(cfg, spec, objective)
+    key = _run_key({"spec": spec.spec_hash(), "data": manifest.get("data_sha256"), "student": student.name,
+                    "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
+    run_dir = get_settings().path("runs", spec.name, f"{student.slug}-{version.kind}-{version.version}-{key}")
+    if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
+        return TrainResult(run_dir, json.loads((run_dir / "run.json").read_text()), reused=True)
+
+    import torch
+    from transformers import EarlyStoppingCallback, PrinterCallback, TrainingArguments, set_seed
+
+    from workbench.train.hardware import plan_hardware
+    from workbench.train.tracking import RunTracker
+
+    plan = plan_hardware(cfg.device, hp["batch_size"])
+    train_rows, val_rows = split_rows(data.rows, hp["validation_fraction"], cfg.seed,
+                                      stratify="label" if objective == "classify" else None)
+    set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
+    path = student.path()
+    labels = spec.label_names
+    extra: dict[str, Any] = {}
+    if objective == "classify":
+        from transformers import Trainer
+
+        from workbench.train.classify import (build_classifier, classification_metrics, encode_classification,
+                                              weighted_loss)
+        from workbench.train.data import class_weights
+
+        model, tok = build_classifier(path, labels, cfg.method, hp.get("lora_r", 0), hp.get("lora_alpha", 0),
+                                      cfg.lora_dropout, torch.float32)
+        train_ds = encode_classification(train_rows, tok, labels, hp["max_length"])
+        val_ds = encode_classification(val_rows, tok, labels, hp["max_length"]) if val_rows else None
+        trainer_cls = Trainer
+        extra["compute_metrics"] = classification_metrics
+        if hp["class_weights"]:
+            extra["compute_loss_func"] = weighted_loss(class_weights(train_rows, labels))
+        dropped_long = 0
+    else:
+        from workbench.train.sft import AnswerOnlyTrainer, build_causal_lm, encode_sft
+
+        model, tok = build_causal_lm(path, cfg.method, hp["lora_r"], hp["lora_alpha"], cfg.lora_dropout, torch.float32)
+        train_ds, dropped_long = encode_sft(train_rows, tok, hp["max_length"])
+        val_ds = encode_sft(val_rows, tok, hp["max_length"])[0] if val_rows else None
+        trainer_cls = AnswerOnlyTrainer
+    if len(train_ds) == 0:
+        raise TrainDataError(f"no training rows fit max_length={hp['max_length']}; raise max_length")
+    from workbench.train.classify import PadCollator
+    from workbench.train.lora import trainable_parameters
+
+    per_epoch = -(-len(train_ds) // plan.batch_size)
+    total = hp["max_steps"] or per_epoch * hp["epochs"]
+    strategy = "steps" if cfg.checkpoint_every else "epoch"
+    args = TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"), num_train_epochs=hp["epochs"], max_steps=hp["max_steps"] or -1,
+        per_device_train_batch_size=plan.batch_size, per_device_eval_batch_size=plan.batch_size * 2,
+        learning_rate=hp["learning_rate"], warmup_steps=hp["warmup_ratio"], weight_decay=hp["weight_decay"],
+        eval_strategy=strategy if val_ds is not None else "no", save_strategy=strategy,
+        eval_steps=cfg.checkpoint_every, save_steps=cfg.checkpoint_every, save_total_limit=2,
+        load_best_model_at_end=val_ds is not None, metric_for_best_model="eval_loss", greater_is_better=False,
+        logging_steps=max(1, min(10, total // 20)), seed=cfg.seed, data_seed=cfg.seed, report_to="none",
+        disable_tqdm=True, use_cpu=plan.device == "cpu", bf16=plan.bf16, dataloader_pin_memory=plan.device == "cuda",
+        train_sampling_strategy="group_by_length", length_column_name="length", remove_unused_columns=False,
+        label_names=["labels"], prediction_loss_only=objective == "sft")
+    tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress)
+    callbacks = [tracker] + ([EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else [])
+    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                          data_collator=PadCollator(tok.pad_token_id), processing_class=tok, callbacks=callbacks,
+                          **extra)
+    trainer.remove_callback(PrinterCallback)  # RunTracker shows progress; no dict printed per log line
+    resume = last_checkpoint(run_dir / "checkpoints")
+    _trim_log(run_dir, resume)
+    train_out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    # Quality figures only: timings of the final evaluation say nothing about the model.
+    metrics = {k: round(v, 6) for k, v in trainer.evaluate().items() if isinstance(v, (int, float))
+               and "runtime" not in k and "per_second" not in k} if val_ds is not None else {}
+
+    trainable, total_params = trainable_parameters(trainer.model)
+    _export(trainer.model, tok, run_dir, cfg.method)
+    info = {
+        "task": spec.name, "type": spec.type, "objective": objective, "method": cfg.method, "run_id": run_dir.name,
+        "run_dir": str(run_dir), "student": student.name, "student_path": str(path),
+        "labels": labels if objective == "classify" else None,
+        "dataset": {"kind": version.kind, "version": version.version, "path": str(version.path),
+                    "data_sha256": manifest.get("data_sha256"),
+                    "teacher": manifest.get("teacher") or ", ".join(data.teachers) or None,
+                    "spec_hash": manifest.get("spec_hash"), "parent_version": manifest.get("parent_version"),
+                    "source_versions": manifest.get("parent_synthetic_versions") or data.sources or None},
+        "spec_hash": spec.spec_hash(), "hyperparameters": {**hp, "effective_batch_size": plan.batch_size},
+        "rows": {"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
+                 "dropped": {**data.dropped, **({"too_long": dropped_long} if dropped_long else {})},
+                 "label_counts": data.label_counts or None},
+        "metrics": metrics, "train": {k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
+        "steps": trainer.state.global_step, "resumed_from_step": int(resume.name.split("-")[-1]) if resume else None,
+        "trainable_parameters": trainable, "total_parameters": total_params,
+        "hardware": plan.to_dict(), "wall_seconds": round(time.perf_counter() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
+    }
+    (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    from workbench.train.card import write_card
+
+    write_card(run_dir, info)
+    if not cfg.keep_checkpoints:
+        shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
+    tmp = run_dir / ".run.json.partial"
+    tmp.write_text(json.dumps(info, indent=2, default=str))
+    tmp.replace(run_dir / "run.json")  # last: its presence means the run is complete and frozen
+    return TrainResult(run_dir, info, steps_this_run=tracker.steps_this_process)
+
+
+def _trim_log(run_dir: Path, resume: Path | None) -> None:
+    """Drop log lines written after the checkpoint we resume from: those steps run again."""
+    log = run_dir / "log.jsonl"
+    if not log.is_file():
+        return
+    step = int(resume.name.split("-")[-1]) if resume else 0
+    keep = [line for line in log.read_text().splitlines() if line.strip() and json.loads(line)["step"] <= step]
+    log.write_text("".join(line + "\n" for line in keep))
+
+
+def _export(model, tok, run_dir: Path, method: str) -> None:
+    """adapter/ (LoRA) and model/ (merged weights, safetensors), each with the tokenizer."""
+    for name in ("adapter", "model"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)  # a kill during a previous export
+    if method == "lora":
+        model.save_pretrained(str(run_dir / "adapter"))
+        tok.save_pretrained(str(run_dir / "adapter"))
+        model = model.merge_and_unload()
+    model.save_pretrained(str(run_dir / "model"), safe_serialization=True)
+    tok.save_pretrained(str(run_dir / "model"))
