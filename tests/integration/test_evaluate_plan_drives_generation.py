@@ -1,0 +1,50 @@
+"""User story: the errors of an evaluation become the next round of data.
+
+Planted errors (billing messages taken for promo ones, and back) make a plan; `generate
+--plan` asks the bundled teacher for exactly those labels, in those amounts.
+"""
+
+import json
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench.evaluate.plan import build_plan, write_plan
+from workbench.generate import GenerateConfig, run_generate
+
+pytestmark = pytest.mark.slow
+
+
+def test_a_plan_from_planted_errors_drives_the_next_generation_round(tmp_path):
+    y_true = ["billing_issue"] * 3 + ["promo_and_gifts"] + ["delivery_status"] * 6
+    y_pred = ["promo_and_gifts"] * 3 + ["billing_issue"] + ["delivery_status"] * 6
+    plan = build_plan("support_intents", y_true, y_pred, total=8)
+    assert plan["labels"] == {"billing_issue": 4, "promo_and_gifts": 4}
+    path = write_plan(plan, tmp_path / "plan.yaml")
+
+    result = run_generate(GenerateConfig(task="support_intents", plan=str(path), slots=8, batch_size=16,
+                                         progress=False))
+    per_label = Counter(result.version.load()["label"])
+    short = set(result.counts["short_labels"])
+    assert set(per_label) <= {"billing_issue", "promo_and_gifts"} and per_label  # nothing unplanned
+    for label, wanted in plan["labels"].items():
+        assert per_label[label] == wanted or (label in short and per_label[label] < wanted), (label, per_label)
+    assert result.manifest["parameters"]["targets"] == plan["labels"]
+    assert result.manifest["parameters"]["plan"] == str(path)
+
+    # the CLI takes the same plan and returns the version it already made
+    out = CliRunner().invoke(__import__("workbench.cli", fromlist=["app"]).app,
+                             ["generate", "--task", "support_intents", "--plan", str(path), "--slots", "8",
+                              "--batch-size", "16", "--json"])
+    assert out.exit_code == 0, out.output[-2000:]
+    d = json.loads(out.stdout.strip().splitlines()[-1])
+    assert d["reused"] and d["version"] == result.version.version
+
+
+def test_a_plan_with_an_unknown_label_fails_before_any_work(tmp_path):
+    from workbench.cli import app
+
+    (tmp_path / "plan.yaml").write_text("labels:\n  refund_please: 10\n")
+    out = CliRunner().invoke(app, ["generate", "--task", "support_intents", "--plan", str(tmp_path / "plan.yaml")])
+    assert out.exit_code == 2 and "refund_please" in out.output and "not labels of the task" in out.output

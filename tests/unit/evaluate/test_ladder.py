@@ -1,0 +1,53 @@
+"""The recommendation over the size ladder, and the Pareto front of the plot."""
+
+from pathlib import Path
+
+import pytest
+
+from workbench.evaluate.ladder import build_matrix, recommend
+from workbench.evaluate.report import pareto_front
+
+
+def _row(model, strategy, f1, params, p50):
+    return {"model": model, "strategy": strategy, "macro_f1": f1, "parameters": params, "latency_p50_ms": p50}
+
+
+ROWS = [_row("teacher:gemma3-270m", "teacher", 0.91, 268_000_000, 150),
+        _row("smollm2-135m", "retrieval", 0.85, 157_000_000, 2000),
+        _row("minilm-l6", "finetuned", 0.82, 22_700_000, 20),
+        _row("minilm-l6", "retrieval", 0.83, 22_700_000, 25),
+        _row("minilm-l6", "prompt", 0.60, 22_700_000, 18)]
+
+
+def test_smallest_meeting_the_bar_wins_then_the_faster():
+    r = recommend(ROWS, "macro_f1", 0.8)
+    assert r.meets_bar and (r.row["model"], r.row["strategy"]) == ("minilm-l6", "finetuned")
+    assert "smallest of 4" in r.reason
+
+
+def test_a_higher_bar_moves_up_the_ladder():
+    r = recommend(ROWS, "macro_f1", 0.9)
+    assert r.meets_bar and r.row["model"] == "teacher:gemma3-270m"
+
+
+def test_nothing_meets_the_bar_gives_the_nearest_miss():
+    r = recommend(ROWS, "macro_f1", 0.95)
+    assert not r.meets_bar and r.row["strategy"] == "teacher"
+    assert "0.040 short" in r.reason and r.to_dict()["value"] == 0.91
+
+
+def test_pareto_front_keeps_only_undominated_points():
+    pts = [(r["latency_p50_ms"], r["macro_f1"]) for r in ROWS]
+    # prompt (18 ms, 0.60), finetuned (20, 0.82), retrieval (25, 0.83), teacher (150, 0.91); smollm2 is dominated
+    assert pareto_front(pts) == [4, 2, 3, 0]
+
+
+def test_matrix_skips_what_cannot_run_and_says_why():
+    m = build_matrix(["prompt", "retrieval", "finetuned"], ["minilm-l6", "gemma3-270m"], "llamacpp:gemma3-270m",
+                     runs=[], has_pool=False)
+    assert [(c.strategy, c.model) for c in m.cells] == [("prompt", "minilm-l6"), ("prompt", "gemma3-270m")]
+    assert Path(m.cells[1].source).suffix == ".gguf"
+    why = {s["strategy"]: s["why"] for s in m.skipped}
+    assert "workbench generate" in why["retrieval"] and "workbench train" in why["finetuned"]
+    with pytest.raises(ValueError, match="unknown strategies"):
+        build_matrix(["magic"], ["minilm-l6"], "llamacpp:gemma3-270m", runs=[], has_pool=True)

@@ -1,0 +1,132 @@
+"""The size ladder: which (strategy, model) cells to score, and the recommendation.
+
+Cells come from the strategies asked for crossed with the students (MiniLM-L6,
+SmolLM2-135M, Gemma-3-270M or any ``.gguf``), plus the teacher and the finished train
+runs. A cell that cannot run says why in ``skipped`` instead of failing the evaluation.
+
+The recommendation is the smallest model (fewest parameters, then lowest p50 latency)
+whose quality meets the task's bar; if none does, the nearest miss (the best quality).
+
+Example:
+    >>> rows = [{"strategy": "prompt", "model": "big", "macro_f1": 0.9, "parameters": 270, "latency_p50_ms": 9},
+    ...         {"strategy": "retrieval", "model": "small", "macro_f1": 0.82, "parameters": 22, "latency_p50_ms": 5}]
+    >>> r = recommend(rows, "macro_f1", 0.8)
+    >>> r.row["model"], r.meets_bar
+    ('small', True)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.evaluate.config import STRATEGIES
+from workbench.settings import get_settings
+
+DEFAULT_STUDENTS = ["minilm-l6", "smollm2-135m", "gemma3-270m"]
+# Evaluate's student names -> the bundled GGUF a decoder student is prompted through.
+GGUF_STUDENTS = {"smollm2-135m": "smollm2-135m-instruct", "gemma3-270m": "gemma3-270m"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    strategy: str
+    model: str  # what the row is called: a student, "teacher:<spec>" or a run's student
+    source: str  # "embedder", a GGUF path, or a run folder
+
+
+@dataclass
+class Recommendation:
+    row: dict | None
+    meets_bar: bool
+    metric: str
+    bar: float
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"strategy": self.row and self.row["strategy"], "model": self.row and self.row["model"],
+                "meets_bar": self.meets_bar, "metric": self.metric, "bar": self.bar, "reason": self.reason,
+                "value": self.row and self.row.get(self.metric)}
+
+
+@dataclass
+class Matrix:
+    cells: list[Cell] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+    def skip(self, strategy: str, model: str, why: str) -> None:
+        self.skipped.append({"strategy": strategy, "model": model, "why": why})
+
+
+def finished_runs(task: str) -> list[Path]:
+    """The latest finished classify run of each student of ``task``."""
+    latest: dict[str, tuple[str, Path]] = {}
+    for info_path in sorted((get_settings().home / "runs" / task).glob("*/run.json")):
+        info = json.loads(info_path.read_text())
+        if info.get("objective") != "classify":
+            continue
+        when = info.get("finished", "")
+        if info["student"] not in latest or when >= latest[info["student"]][0]:
+            latest[info["student"]] = (when, info_path.parent)
+    return [p for _, p in latest.values()]
+
+
+def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
+                 has_pool: bool) -> Matrix:
+    """The cells to score; what cannot run lands in ``skipped`` with the fix."""
+    from workbench.generate.teachers import TeacherSpec
+    from workbench.models import gguf_path
+
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ValueError(f"unknown strategies {unknown}; choose from {list(STRATEGIES)}")
+    m = Matrix()
+    for strategy in strategies:
+        if strategy == "teacher":
+            spec = TeacherSpec.parse(teacher)
+            if spec.kind == "llamacpp":
+                m.cells.append(Cell("teacher", f"teacher:{spec.model}", str(gguf_path(spec.model))))
+            else:
+                m.skip("teacher", str(spec), "prompt-only scoring reads token likelihoods, which only llama.cpp "
+                       "teachers give here; use a llamacpp: teacher")
+            continue
+        if strategy in ("finetuned", "finetuned_retrieval"):
+            if not runs:
+                m.skip(strategy, "-", "no finished classification run for this task; train one with "
+                       "`workbench train --task <task>` or pass --run")
+            elif strategy == "finetuned_retrieval" and not has_pool:
+                m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
+            else:
+                for run in runs:
+                    info = json.loads((run / "run.json").read_text())
+                    m.cells.append(Cell(strategy, f"{info['student']} ({run.name})", str(run)))
+            continue
+        if strategy == "retrieval" and not has_pool:
+            m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
+            continue
+        for student in students:
+            if student == "minilm-l6":
+                m.cells.append(Cell(strategy, student, "embedder"))
+            elif student in GGUF_STUDENTS or student.endswith(".gguf"):
+                m.cells.append(Cell(strategy, student, str(gguf_path(GGUF_STUDENTS.get(student, student)))))
+            else:
+                m.skip(strategy, student, f"unknown student; use one of {DEFAULT_STUDENTS} or a .gguf path")
+    return m
+
+
+def recommend(rows: list[dict], metric: str, bar: float) -> Recommendation:
+    """The smallest row meeting ``metric >= bar``; else the best row (the nearest miss)."""
+    scored = [r for r in rows if r.get(metric) is not None]
+    if not scored:
+        return Recommendation(None, False, metric, bar, "nothing was scored")
+    meeting = [r for r in scored if r[metric] >= bar]
+    if meeting:
+        best = min(meeting, key=lambda r: (r["parameters"], r["latency_p50_ms"]))
+        return Recommendation(best, True, metric, bar,
+                              f"smallest of {len(meeting)} meeting {metric} >= {bar}: {best['model']} "
+                              f"{best['strategy']} ({metric} {best[metric]:.3f}, {best['parameters']:,} parameters)")
+    best = max(scored, key=lambda r: (r[metric], -r["parameters"]))
+    return Recommendation(best, False, metric, bar,
+                          f"nothing meets {metric} >= {bar}; nearest miss: {best['model']} {best['strategy']} "
+                          f"at {best[metric]:.3f} ({bar - best[metric]:.3f} short)")

@@ -1,0 +1,229 @@
+"""Scorers: one per (strategy, model); each maps a text to a probability per label.
+
+- :class:`EmbeddingScorer` (MiniLM): cosine similarity to reference vectors: the label
+  descriptions (prompt-only), the seed centroids (few-shot) or the training pool's
+  nearest neighbours, which vote weighted by similarity (retrieval).
+- :class:`LlamaScorer` (GGUF models through llama.cpp, the teacher and decoder
+  students): a completion prompt lists the intents, optionally shows examples, ends in
+  ``Intent:``, and the label is the one whose first token the model finds likeliest.
+  One forward pass per message; the prompt prefix shared with the previous message
+  stays in the KV cache, so only the message itself is computed.
+- :class:`FineTunedScorer`: a finished train run (``workbench.train.load_student``).
+- :class:`MixScorer`: fine-tuned probabilities blended with the neighbour vote.
+
+Example:
+    >>> from workbench.models import load_embedder                     # doctest: +SKIP
+    >>> s = EmbeddingScorer.from_descriptions(load_embedder(), spec)    # doctest: +SKIP
+    >>> max(s.score("my card was charged twice").items(), key=lambda kv: kv[1])[0]  # doctest: +SKIP
+    'billing_issue'
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Protocol
+
+from workbench.evaluate.profile import disk_bytes, torch_parameters
+from workbench.tasks import TaskSpec
+
+
+class Scorer(Protocol):
+    parameters: int
+    disk_bytes: int
+
+    def score(self, text: str) -> dict[str, float]: ...
+
+    def close(self) -> None: ...
+
+
+def _softmax(xs: list[float]) -> list[float]:
+    top = max(xs)
+    exps = [math.exp(x - top) for x in xs]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+class EmbeddingScorer:
+    """MiniLM similarity to labelled reference vectors."""
+
+    # Cosines of MiniLM sit close together; dividing by 0.05 spreads them into
+    # probabilities that rank the same and read sensibly in a report.
+    TEMPERATURE = 0.05
+
+    def __init__(self, embedder, refs, ref_labels: list[str], labels: list[str], k: int | None, extra_bytes: int = 0):
+        self.embedder, self.refs, self.ref_labels, self.labels, self.k = embedder, refs, ref_labels, labels, k
+        self.parameters = torch_parameters(embedder)
+        self.disk_bytes = disk_bytes(*_st_paths(embedder)) + extra_bytes
+
+    @classmethod
+    def from_descriptions(cls, embedder, spec: TaskSpec) -> EmbeddingScorer:
+        texts = [f"{lab.name.replace('_', ' ')}: {lab.description}" for lab in spec.labels]
+        return cls(embedder, _encode(embedder, texts), spec.label_names, spec.label_names, None)
+
+    @classmethod
+    def from_seeds(cls, embedder, spec: TaskSpec) -> EmbeddingScorer:
+        import numpy as np
+
+        vecs = _encode(embedder, [r["text"] for r in spec.seed_examples])
+        seed_labels = [r["label"] for r in spec.seed_examples]
+        centroids = []
+        for lab in spec.label_names:
+            c = vecs[[i for i, s in enumerate(seed_labels) if s == lab]].mean(0)
+            centroids.append(c / np.linalg.norm(c))
+        return cls(embedder, np.stack(centroids), spec.label_names, spec.label_names, None)
+
+    @classmethod
+    def from_pool(cls, embedder, spec: TaskSpec, pool: list[dict], k: int) -> EmbeddingScorer:
+        vecs = _encode(embedder, [r["text"] for r in pool])
+        # The index ships with the model, so it counts towards the size on disk.
+        return cls(embedder, vecs, [r["label"] for r in pool], spec.label_names, k, extra_bytes=vecs.nbytes)
+
+    def neighbours(self, text: str, k: int) -> list[int]:
+        sims = self.refs @ _encode(self.embedder, [text])[0]
+        return sims.argsort()[::-1][:k].tolist()
+
+    def score(self, text: str) -> dict[str, float]:
+        sims = (self.refs @ _encode(self.embedder, [text])[0]).tolist()
+        if self.k is None:  # one reference per label
+            return dict(zip(self.labels, _softmax([s / self.TEMPERATURE for s in sims])))
+        top = sorted(range(len(sims)), key=sims.__getitem__, reverse=True)[:self.k]
+        votes = {lab: 0.0 for lab in self.labels}
+        for i in top:
+            votes[self.ref_labels[i]] += math.exp(sims[i] / self.TEMPERATURE)
+        total = sum(votes.values())
+        return {lab: v / total for lab, v in votes.items()}
+
+    def close(self) -> None:
+        pass
+
+
+def _encode(embedder, texts: list[str]):
+    return embedder.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+
+
+def _st_paths(embedder) -> list[Path]:
+    # sentence-transformers keeps no public "where was I loaded from"; the first module's
+    # model carries its folder as name_or_path.
+    return [Path(embedder[0].auto_model.name_or_path)]
+
+
+def intent_prompt(spec: TaskSpec, examples: list[dict], text: str) -> str:
+    """The completion prompt a decoder classifies with; examples are ``{"text", "label"}``."""
+    lines = [_flat(spec.description), "Each customer message below is labelled with one intent.", "Intents:"]
+    lines += [f"- {lab.name}: {lab.description}" for lab in spec.labels]
+    lines.append("")
+    for ex in examples:
+        lines += [f"Message: {_flat(ex['text'])}", f"Intent: {ex['label']}", ""]
+    lines += [f"Message: {_flat(text)}", "Intent:"]
+    return "\n".join(lines)
+
+
+class LlamaScorer:
+    """A GGUF model ranks the labels by the likelihood of their first token after ``Intent:``."""
+
+    def __init__(self, gguf: Path, spec: TaskSpec, examples_for, threads: int, n_ctx: int = 4096):
+        import llama_cpp
+
+        from workbench.generate.llamacpp import quiet_llama_logs
+
+        quiet_llama_logs()
+        self._lib = llama_cpp
+        self.spec, self.examples_for = spec, examples_for
+        self.llm = llama_cpp.Llama(str(gguf), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
+                                   n_batch=512, verbose=False)
+        self.parameters = int(llama_cpp.llama_model_n_params(self.llm.model))
+        self.disk_bytes = disk_bytes(gguf)
+        self.label_tokens = [self.llm.tokenize(f" {name}".encode(), add_bos=False, special=False)
+                             for name in spec.label_names]
+        firsts = [t[0] for t in self.label_tokens]
+        # Distinct first tokens (true for the bundled models and these labels) need one pass;
+        # otherwise whole label names are scored token by token.
+        self.first_only = len(set(firsts)) == len(firsts)
+        self._n_vocab = self.llm.n_vocab()
+
+    def _logprobs(self):
+        import numpy as np
+
+        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
+        top = logits.max()
+        return logits - top - math.log(np.exp(logits - top).sum())
+
+    def _feed(self, tokens: list[int]) -> None:
+        """Evaluate ``tokens``, reusing the KV cache for the prefix shared with the last call."""
+        held = list(self.llm.input_ids[:self.llm.n_tokens])
+        common = 0
+        for a, b in zip(held, tokens):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(tokens) - 1)  # at least one token runs, so logits are fresh
+        self.llm.n_tokens = common  # eval() drops the cache cells past this point
+        self.llm.eval(tokens[common:])
+
+    def score(self, text: str) -> dict[str, float]:
+        prompt = intent_prompt(self.spec, self.examples_for(text), text)
+        tokens = self.llm.tokenize(prompt.encode(), add_bos=True, special=False)
+        if len(tokens) >= self.llm.n_ctx():
+            raise ValueError(f"the prompt has {len(tokens)} tokens, over the context of {self.llm.n_ctx()}; "
+                             "lower k or shots_per_label")
+        self._feed(tokens)
+        first = self._logprobs()
+        if self.first_only:
+            scores = [float(first[t[0]]) for t in self.label_tokens]
+        else:
+            scores = []
+            for toks in self.label_tokens:
+                logp, lp = 0.0, first
+                for j, t in enumerate(toks):
+                    logp += float(lp[t])
+                    if j + 1 < len(toks):
+                        self.llm.eval([t])
+                        lp = self._logprobs()
+                self.llm.n_tokens = len(tokens)
+                scores.append(logp / len(toks))
+        return dict(zip(self.spec.label_names, _softmax(scores)))
+
+    def close(self) -> None:
+        self.llm.close()
+
+
+class FineTunedScorer:
+    """A finished classification run of the Train stage."""
+
+    def __init__(self, run: str | Path):
+        from workbench.train import load_student
+
+        self.student = load_student(run)
+        if self.student.objective != "classify":
+            raise ValueError(f"run {self.student.run_dir.name} is a {self.student.objective} run; "
+                             "the classification strategies need a classify run")
+        self.parameters = torch_parameters(self.student.model)
+        self.disk_bytes = disk_bytes(self.student.run_dir / "model")
+
+    def score(self, text: str) -> dict[str, float]:
+        return self.student.predict_proba([text])[0]
+
+    def close(self) -> None:
+        pass
+
+
+class MixScorer:
+    """``(1 - w) * fine-tuned + w * neighbour vote``: the vote corrects where the pool is dense."""
+
+    def __init__(self, model: FineTunedScorer, knn: EmbeddingScorer, weight: float):
+        self.model, self.knn, self.weight = model, knn, weight
+        self.parameters = model.parameters + knn.parameters
+        self.disk_bytes = model.disk_bytes + knn.disk_bytes
+
+    def score(self, text: str) -> dict[str, float]:
+        a, b = self.model.score(text), self.knn.score(text)
+        return {lab: (1 - self.weight) * a.get(lab, 0.0) + self.weight * b[lab] for lab in b}
+
+    def close(self) -> None:
+        self.model.close()
