@@ -9,7 +9,7 @@ Example:
     False
     >>> resolve_student("gpt-9")                     # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    UnknownStudentError: unknown student 'gpt-9'; ...
+    workbench.train.students.UnknownStudentError: unknown student 'gpt-9'; ...
 """
 
 from __future__ import annotations
