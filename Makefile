@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup argilla-env chromium demo test bench clean-home
+.PHONY: setup argilla-env chromium demo test bench bench-generate bench-argilla bench-train clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,17 @@ demo: $(STAMP)
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+# One command per benchmark; `make bench` runs them all. Results go to bench/RESULTS.md.
+bench: bench-generate bench-argilla bench-train
+
+bench-generate: $(STAMP)
 	$(PY) bench/generate.py
+
+bench-argilla: setup
+	$(PY) bench/argilla.py
+
+bench-train: $(STAMP)
+	$(PY) bench/train.py
 
 clean-home:
 	rm -rf .workbench
