@@ -22,3 +22,5 @@ class GenerateConfig(BaseModel):
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     max_new_tokens: int | None = Field(None, ge=8)
     progress: bool = Field(True, description="Show tqdm progress bars.")
+    plan: str | None = Field(None, description="A generation plan (YAML/JSON, e.g. written by `workbench evaluate`): "
+                                               "its 'labels' map sets the rows wanted per label, replacing n.")

@@ -6,7 +6,8 @@ short of its target gets another round), curates, balances per label and saves a
 version with its manifest.
 
 Resuming: the run folder (``<home>/runs/generate/<task>/<key>/``) is keyed by task
-spec, teacher, n, seed and generation settings. Its journal holds every teacher output,
+spec, teacher, n, seed, generation settings and, with ``--plan`` (rows per label, from
+``workbench evaluate``), the plan's targets. Its journal holds every teacher output,
 so the same command run again after a kill skips the prompts already answered; once a
 run has saved its version, running it again returns that version instead of a copy.
 
@@ -83,7 +84,8 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     g = spec.generation
     sampling = {"max_new_tokens": cfg.max_new_tokens or g.max_new_tokens,
                 "temperature": g.temperature if cfg.temperature is None else cfg.temperature, "top_p": g.top_p}
-    key = _run_key(spec.spec_hash(), str(teacher), cfg, sampling)
+    targets = _targets(spec, cfg)
+    key = _run_key(spec.spec_hash(), str(teacher), cfg, sampling, targets if cfg.plan else None)
     run_dir = settings.path("runs", "generate", spec.name, key)
     done = run_dir / "result.json"
     if done.is_file():
@@ -101,14 +103,14 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     embed = _embedder()
 
     list_purpose = "generate" if spec.type == "classification" else "input"
-    labels: list[str | None] = list(spec.label_names) or [None]
-    target = math.ceil(cfg.n / len(labels))
+    labels: list[str | None] = list(targets)
     curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"])
     list_sampling = {**sampling, "stop": LIST_STOP if continuation else None}
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]
         kept, counts = curator.curate(entries)
-        wanted = {lab: target - len(kept.get(lab, [])) for lab in labels if len(kept.get(lab, [])) < target}
+        wanted = {lab: targets[lab] - len(kept.get(lab, [])) for lab in labels
+                  if len(kept.get(lab, [])) < targets[lab]}
         if not wanted:
             break
         jobs = plan_list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
@@ -116,7 +118,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
         _run_jobs(jobs, str(teacher), journal, list_sampling, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
-    rows = _balanced(kept, labels, target, cfg.n)
+    rows = _balanced(kept, labels, targets, sum(targets.values()) if cfg.plan else cfg.n)
     counts["surplus"] = sum(len(v) for v in kept.values()) - len(rows)  # valid, but over a label's target
 
     if spec.type == "generation":
@@ -130,7 +132,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
         row["template"] = ",".join(f"{k}:{hashes[k]}" for k in sorted(hashes))
     per_label = Counter(r.get("label") for r in rows) if spec.type == "classification" else {}
     counts.update(kept=len(rows), per_label=dict(sorted(per_label.items())),
-                  short_labels=sorted(lab for lab in spec.label_names if per_label.get(lab, 0) < target)
+                  short_labels=sorted(lab for lab in labels if per_label.get(lab, 0) < targets[lab])
                   if spec.type == "classification" else [],
                   duplicates_removed={"exact": counts["rejected"].get("duplicate_exact", 0),
                                       "near": counts["rejected"].get("duplicate_near", 0)})
@@ -141,7 +143,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
         "task": spec.name, "type": spec.type, "kind": "synthetic", "teacher": str(teacher),
         "spec_hash": spec.spec_hash(), "template_hashes": hashes, "seed": cfg.seed,
         "parameters": {"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
-                       "generation": g.model_dump()},
+                       "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {})},
         "counts": counts, "tokens": tokens, "wall_seconds": seconds, "resumed": resumed, "run_id": key,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
         "hardware": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
@@ -181,9 +183,24 @@ def _yields(entries: list[dict], kept: dict[str | None, list[dict]]) -> dict[str
     return {lab: len(kept.get(lab, [])) / n for lab, n in prompts.items() if n}
 
 
-def _balanced(kept: dict[str | None, list[dict]], labels: list[str | None], target: int, n: int) -> list[dict]:
-    """At most ``target`` rows per label, interleaved across labels, ``n`` in all."""
-    capped = [kept.get(lab, [])[:target] for lab in labels]
+def _targets(spec: TaskSpec, cfg: GenerateConfig) -> dict[str | None, int]:
+    """Rows wanted per label: ``n`` spread evenly, or a plan's per-label counts."""
+    if cfg.plan:
+        from workbench.evaluate.plan import PlanError, read_plan
+
+        plan = read_plan(cfg.plan, spec.label_names if spec.type == "classification" else None)
+        targets = {lab: n for lab, n in plan["labels"].items() if n > 0}
+        if not targets:
+            raise PlanError(f"plan {cfg.plan} asks for no rows (every count is 0); nothing to generate")
+        return targets
+    labels: list[str | None] = list(spec.label_names) or [None]
+    return {lab: math.ceil(cfg.n / len(labels)) for lab in labels}
+
+
+def _balanced(kept: dict[str | None, list[dict]], labels: list[str | None], targets: dict[str | None, int],
+              n: int) -> list[dict]:
+    """At most ``targets[label]`` rows per label, interleaved across labels, ``n`` in all."""
+    capped = [kept.get(lab, [])[:targets[lab]] for lab in labels]
     interleaved = [r for r in chain.from_iterable(zip_longest(*capped)) if r is not None]
     return interleaved[:n]
 
@@ -195,7 +212,10 @@ def _embedder():
     return lambda texts: model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
 
 
-def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[str, Any]) -> str:
-    ident = json.dumps({"spec": spec_hash, "teacher": teacher, "n": cfg.n, "seed": cfg.seed,
-                        "sampling": sampling}, sort_keys=True)
+def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[str, Any],
+             targets: dict | None = None) -> str:
+    ident = {"spec": spec_hash, "teacher": teacher, "n": cfg.n, "seed": cfg.seed, "sampling": sampling}
+    if targets:  # only planned runs carry it, so the keys of earlier runs (and their resumes) stay the same
+        ident["targets"] = targets
+    ident = json.dumps(ident, sort_keys=True)
     return hashlib.sha256(ident.encode()).hexdigest()[:12]
