@@ -89,6 +89,8 @@ def generate(
     seed: int = typer.Option(0, "--seed"),
     slots: int = typer.Option(16, "--slots", help="Sequences decoded together (llama.cpp)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Prompts per pipeline batch (saved together)."),
+    plan: Optional[str] = typer.Option(None, "--plan", help="A generation plan (plan.yaml from `workbench "
+                                       "evaluate`): rows per label, replacing --n."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Generate a synthetic dataset for a task; the same command resumes after a kill."""
@@ -96,7 +98,7 @@ def generate(
 
     try:
         result = run_generate(GenerateConfig(task=task, n=n, teacher=teacher, seed=seed, slots=slots,
-                                                    batch_size=batch_size))
+                                                    batch_size=batch_size, plan=plan))
     except (ValueError, RuntimeError) as exc:  # bad spec, teacher or n; a failed teacher run
         _fail(str(exc))
     d = result.to_dict()
@@ -303,6 +305,35 @@ def predict(
     outputs = student.predict(text, batch_size=batch_size)
     _emit({"run": student.run_dir.name, "predictions": [{"text": t, "prediction": p} for t, p in zip(text, outputs)]},
           as_json, "\n".join(f"{p}\t{t}" for t, p in zip(text, outputs)))
+
+
+@app.command()
+def evaluate(
+    task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
+    strategies: Optional[str] = typer.Option(None, "--strategies", help="Comma-separated: teacher, prompt, fewshot, "
+                                             "retrieval, finetuned, finetuned_retrieval; default all."),
+    students: Optional[str] = typer.Option(None, "--students", help="Comma-separated: minilm-l6, smollm2-135m, "
+                                           "gemma3-270m or .gguf paths; default the bundled three."),
+    run: Optional[list[str]] = typer.Option(None, "--run", "-r", help="Finished train run for the fine-tuned "
+                                            "strategies (repeat for more); default the latest of each student."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Retrieval pool: reviewed/v002, synthetic/v001; "
+                                          "default the latest reviewed, else synthetic."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Score only N held-out rows (round-robin over labels)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
+) -> None:
+    """Score every strategy on the held-out set; write the report and the next round's plan."""
+    from workbench.evaluate import EvaluateConfig, run_evaluate
+
+    split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
+    try:
+        result = run_evaluate(EvaluateConfig(task=task, strategies=split(strategies), students=split(students),
+                                             runs=run or None, dataset=dataset, limit=limit))
+    except (ValueError, FileNotFoundError) as exc:  # bad spec, strategy, student, run or dataset
+        _fail(str(exc))
+    from workbench.evaluate.report import markdown_table
+
+    _emit(result.to_dict(), as_json, f"{markdown_table(result.table())}\n\n{result.recommendation.reason}\n"
+                                     f"report: {result.report_html}\nplan: {result.plan_path}")
 
 
 if __name__ == "__main__":
