@@ -32,6 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+from results import append_rows  # noqa: E402  (bench/results.py, while this folder is on the path)
 P95_TARGET_MS = 150.0
 OVERHEAD_TARGET = 0.25
 LABELS = ["refund", "shipping", "billing", "quality", "account"]
@@ -168,14 +169,7 @@ def bench_queries(argilla, dataset_id: str, reps: int) -> dict:
     }
 
 
-def _write(results: dict, args) -> None:
-    path = HERE / "RESULTS.md"
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    head = "## Argilla: the local service's search engine (`python bench/argilla.py`)"
-    if head not in text:
-        text += (f"\n{head}\n\n| date | machine | records indexed | reindex rec/s | pending page p50/p95 ms "
-                 "| text search p50/p95 ms | metadata filter+sort p50/p95 ms | SDK log rec/s (SQLite / null engine) "
-                 "| engine overhead |\n|---|---|---|---|---|---|---|---|---|\n")
+def _write(results: dict) -> None:
     q = results["queries"]
     cell = lambda k: f"{q[k]['p50']:.0f} / {q[k]['p95']:.0f} ({q[k]['total']:,} hits)"
     text_key = next(k for k in q if k.startswith("text search"))
@@ -185,12 +179,11 @@ def _write(results: dict, args) -> None:
            f"| {results['reindex_rps']:.0f} | {cell('pending page (50)')} | {cell(text_key)} "
            f"| {cell('metadata filter + sort')} | {log['sqlite_rps']:.0f} / {log['null_rps']:.0f} "
            f"| **{log['overhead']:+.0%}** ({'meets' if log['overhead'] < OVERHEAD_TARGET else 'MISSES'} <25%); "
-           f"worst p95 {worst:.0f} ms ({'meets' if worst < P95_TARGET_MS else 'MISSES'} <150) |\n")
-    start = text.index(head)
-    nxt = text.find("\n## ", start + len(head))
-    section_end = len(text) if nxt == -1 else nxt
-    table_end = text.rfind("|\n", start, section_end) + 2
-    path.write_text(text[:table_end] + row + text[table_end:])
+           f"worst p95 {worst:.0f} ms ({'meets' if worst < P95_TARGET_MS else 'MISSES'} <150) |")
+    append_rows("## Argilla:", "## Argilla: the local service's search engine (`python bench/argilla.py`)\n\n"
+                "| date | machine | records indexed | reindex rec/s | pending page p50/p95 ms | text search p50/p95 ms "
+                "| metadata filter+sort p50/p95 ms | SDK log rec/s (SQLite / null engine) | engine overhead |\n"
+                "|---|---|---|---|---|---|---|---|---|", [row])
 
 
 def main() -> None:
@@ -235,7 +228,7 @@ def main() -> None:
             engine.down(), null.down()
     results = {"logging": logging, "indexed": indexed, "reindex_rps": reindex_rps, "queries": queries}
     if not args.no_write:
-        _write(results, args)
+        _write(results)
         print(f"appended to {HERE / 'RESULTS.md'}")
 
 

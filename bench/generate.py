@@ -125,21 +125,12 @@ def main() -> int:
            f"{b_kpm:.1f} | {w_kpm:.1f} | {base['kept']} / {wb['kept']} |")
     print(row)
     if not args.no_write:
-        results = HERE / "RESULTS.md"
-        header = ("\n## Generate: tokens/s and kept records/min (`python bench/generate.py`)\n\n"
-                  "| date | machine | prompts | baseline tok/s | workbench tok/s | speed-up | "
-                  "baseline kept/min | workbench kept/min | kept (base / wb) |\n|---|---|---|---|---|---|---|---|---|\n")
-        text = results.read_text() if results.exists() else "# Benchmark results\n"
-        if "## Generate:" not in text:
-            text = text.rstrip("\n") + "\n" + header
-        lines = text.rstrip("\n").split("\n")
-        # The new row goes right under the last row of this section's table.
-        at = next(i for i, line in enumerate(lines) if line.startswith("## Generate:"))
-        at = next(i for i in range(at, len(lines)) if lines[i].startswith("|"))
-        while at + 1 < len(lines) and lines[at + 1].startswith("|"):
-            at += 1
-        lines.insert(at + 1, row)
-        results.write_text("\n".join(lines) + "\n")
+        from results import append_rows
+
+        append_rows("## Generate:", "## Generate: tokens/s and kept records/min (`python bench/generate.py`)\n\n"
+                    "| date | machine | prompts | baseline tok/s | workbench tok/s | speed-up | "
+                    "baseline kept/min | workbench kept/min | kept (base / wb) |\n|---|---|---|---|---|---|---|---|---|",
+                    [row])
     return 0 if ratio >= TARGET else 1
 
 

@@ -218,20 +218,11 @@ def _pressure() -> str:
 
 
 def _write(rows: list[str]) -> None:
-    results = HERE / "RESULTS.md"
-    header = ("\n## Train: tokens/s, MFU and peak memory (`python bench/train.py`)\n\n"
-              "| date | machine | run | baseline tok/s | workbench tok/s | speed-up | baseline MFU | workbench MFU "
-              "| peak RSS MB (base / wb) | peak GFLOP/s |\n|---|---|---|---|---|---|---|---|---|---|\n")
-    text = results.read_text() if results.exists() else "# Benchmark results\n"
-    if "## Train:" not in text:
-        text = text.rstrip("\n") + "\n" + header
-    lines = text.rstrip("\n").split("\n")
-    at = next(i for i, line in enumerate(lines) if line.startswith("## Train:"))
-    at = next(i for i in range(at, len(lines)) if lines[i].startswith("|"))
-    while at + 1 < len(lines) and lines[at + 1].startswith("|"):
-        at += 1
-    lines[at + 1:at + 1] = rows
-    results.write_text("\n".join(lines) + "\n")
+    from results import append_rows
+
+    append_rows("## Train:", "## Train: tokens/s, MFU and peak memory (`python bench/train.py`)\n\n"
+                "| date | machine | run | baseline tok/s | workbench tok/s | speed-up | baseline MFU | workbench MFU "
+                "| peak RSS MB (base / wb) | peak GFLOP/s |\n|---|---|---|---|---|---|---|---|---|---|", rows)
 
 
 def main() -> int:
