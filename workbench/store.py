@@ -90,6 +90,11 @@ def get_version(task: str, version: str, kind: str = "synthetic") -> DatasetVers
     raise FileNotFoundError(f"no {kind} version {version!r} for task {task!r}; versions: {have}")
 
 
+def data_hash(rows: list[dict[str, Any]]) -> str:
+    """The ``data_sha256`` of a manifest: a hash of the rows in order."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def save_version(task: str, rows: list[dict[str, Any]], manifest: dict[str, Any],
                  kind: str = "synthetic") -> DatasetVersion:
     """Write rows and manifest as the next version; returns it.
@@ -106,8 +111,7 @@ def save_version(task: str, rows: list[dict[str, Any]], manifest: dict[str, Any]
     version = f"v{number:03d}"
     manifest = {**manifest, "version": version}
     manifest.setdefault("parent_version", previous.version if previous else None)
-    manifest["data_sha256"] = hashlib.sha256(
-        json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    manifest["data_sha256"] = data_hash(rows)
     tmp = root / f".{version}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     Dataset.from_list(rows).save_to_disk(str(tmp / "data"))

@@ -24,6 +24,7 @@ from workbench.tasks import TaskSpec
 AUTO_REVIEWER = "auto-reviewer"
 MIN_VOTE = 0.6
 MIN_SEED_SIMILARITY = 0.35
+# Response statuses that decide a record; drafts do not.
 FINAL = ("submitted", "discarded")
 
 

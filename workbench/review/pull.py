@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 
 from workbench.review.agreement import cohen_kappa, krippendorff_alpha, unit_agreement
 from workbench.review.config import ReviewConfig
-from workbench.review.policies import AUTO_REVIEWER, auto_review
+from workbench.review.policies import AUTO_REVIEWER, FINAL, auto_review
 from workbench.review.schema import ReviewError, answer_question, text_fields
 from workbench.review.sync import open_dataset
-from workbench.store import DatasetVersion, latest_version, save_version
+from workbench.store import DatasetVersion, data_hash, latest_version, save_version
 from workbench.tasks import TaskSpec, load_task
 
 DISCARDED = "discarded"
-FINAL = ("submitted", "discarded")
 PAGE = 500
 
 
@@ -184,14 +183,6 @@ def run_pull(cfg: ReviewConfig) -> PullResult:
                 "argilla": {"url": url, "workspace": cfg.workspace, "dataset": dataset.name},
                 "policy": cfg.policy, "parent_synthetic_versions": parents, **counts}
     previous = latest_version(spec.name, "reviewed")
-    if previous is not None and _same_rows(previous, rows):
+    if previous is not None and previous.manifest.get("data_sha256") == data_hash(rows):
         return PullResult(previous, url, True, counts)
     return PullResult(save_version(spec.name, rows, manifest, kind="reviewed"), url, False, counts)
-
-
-def _same_rows(version: DatasetVersion, rows: list[dict]) -> bool:
-    import hashlib
-    import json
-
-    digest = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return version.manifest.get("data_sha256") == digest
