@@ -29,7 +29,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from workbench import __version__
 from workbench.settings import get_settings
@@ -126,8 +126,12 @@ def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
     return hp
 
 
-def run_train(cfg: TrainConfig) -> TrainResult:
-    """Train (or resume, or return the frozen) run that ``cfg`` describes."""
+def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) -> TrainResult:
+    """Train (or resume, or return the frozen) run that ``cfg`` describes.
+
+    ``on_log`` (optional) is called with each logged dict (step, epoch, loss, eval_loss...):
+    a panel's live loss plot. It is not called for a frozen run.
+    """
     started = time.perf_counter()
     spec = load_task(cfg.task)
     student = resolve_student(cfg.student or spec.train.student)
@@ -202,7 +206,7 @@ def run_train(cfg: TrainConfig) -> TrainResult:
         disable_tqdm=True, use_cpu=plan.device == "cpu", bf16=plan.bf16, dataloader_pin_memory=plan.device == "cuda",
         train_sampling_strategy="group_by_length", length_column_name="length", remove_unused_columns=False,
         label_names=["labels"], prediction_loss_only=objective == "sft")
-    tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress)
+    tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress, on_log)
     callbacks = [tracker] + ([EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else [])
     trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
                           data_collator=PadCollator(tok.pad_token_id), processing_class=tok, callbacks=callbacks,

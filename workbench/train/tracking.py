@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from transformers import TrainerCallback
 
@@ -60,8 +60,9 @@ def _in_notebook() -> bool:
 class RunTracker(TrainerCallback):
     """Progress, live loss, TensorBoard and the loss PNG for one run."""
 
-    def __init__(self, run_dir: Path, title: str, progress: bool = True):
-        self.run_dir, self.title, self.progress = run_dir, title, progress
+    def __init__(self, run_dir: Path, title: str, progress: bool = True,
+                 on_log: Callable[[dict[str, Any]], None] | None = None):
+        self.run_dir, self.title, self.progress, self.on_log = run_dir, title, progress, on_log
         self.bar = None
         self.writer = None
         self.steps_this_process = 0
@@ -110,6 +111,8 @@ class RunTracker(TrainerCallback):
             self.bar.set_postfix({k: f"{v:.4f}" for k, v in self.latest.items()}, refresh=True)
         if "eval_loss" in logs:
             self._redraw()
+        if self.on_log is not None:  # e.g. a panel's live loss plot
+            self.on_log(dict(entry))
 
     def _redraw(self) -> None:
         png = plot_loss(self.history(), self.run_dir / "loss.png", self.title)
