@@ -4,8 +4,10 @@ Each panel takes a domain config, calls the same ``run_*`` function as the CLI, 
 progress, results and errors in place.
 """
 
+from workbench.panels.evaluate import EvaluatePanel
 from workbench.panels.generate import GeneratePanel
 from workbench.panels.review import ReviewPanel
 from workbench.panels.task import TaskPanel
+from workbench.panels.train import TrainPanel
 
-__all__ = ["TaskPanel", "GeneratePanel", "ReviewPanel"]
+__all__ = ["EvaluatePanel", "GeneratePanel", "ReviewPanel", "TaskPanel", "TrainPanel"]

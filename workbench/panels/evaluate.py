@@ -1,0 +1,157 @@
+"""EvaluatePanel: strategies x students, the table, quality against latency, a recommendation,
+and the errors turned into the next generation round.
+
+Example:
+    >>> from workbench.evaluate import EvaluateConfig
+    >>> from workbench.panels import EvaluatePanel
+    >>> panel = EvaluatePanel(EvaluateConfig(task="support_intents", limit=40))   # doctest: +SKIP
+    >>> result = panel.run()            # what Evaluate calls: the same run_evaluate as the CLI  # doctest: +SKIP
+    >>> result.recommendation.reason                                               # doctest: +SKIP
+    'minilm-l6 (finetuned) is the smallest model that meets macro_f1 >= 0.8'
+    >>> plan_path = panel.plan_next()   # the plan aimed at the errors (plan.yaml)  # doctest: +SKIP
+    >>> panel.generate_next().version.version    # generate --plan                  # doctest: +SKIP
+    'v002'
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from workbench.evaluate.config import STRATEGIES, EvaluateConfig
+from workbench.generate.config import GenerateConfig
+from workbench.panels.base import Panel, table
+
+
+class EvaluatePanel(Panel):
+    """Score strategies side by side from a notebook; ``result`` holds the last good EvaluateResult.
+
+    The checkboxes, the students list and the limit (0: every held-out row) override the
+    config; the rest (runs, teacher, k, plan size...) comes from it. ``plan_next()`` shows the
+    generation plan the evaluation wrote (new examples per label, the confusable pairs) and
+    returns its path; ``generate_next()`` runs ``run_generate`` on that plan, with the other
+    settings of ``generate`` (a GenerateConfig template: teacher, slots...) when given.
+    """
+
+    def __init__(self, config: EvaluateConfig, generate: GenerateConfig | None = None):
+        from workbench.evaluate.ladder import DEFAULT_STUDENTS
+
+        self.config = config
+        self.generate_template = generate
+        chosen = config.strategies or list(STRATEGIES)
+        self.strategies = {s: widgets.Checkbox(value=s in chosen, description=s, indent=False,
+                                               layout=widgets.Layout(width="auto"))
+                           for s in STRATEGIES}
+        students = list(dict.fromkeys([*DEFAULT_STUDENTS, *(config.students or [])]))
+        self.students = widgets.SelectMultiple(options=students, value=tuple(config.students or DEFAULT_STUDENTS),
+                                               rows=min(len(students), 5), description="students")
+        self.limit = widgets.BoundedIntText(value=config.limit or 0, min=0, max=1_000_000, description="limit",
+                                            tooltip="held-out rows to score; 0 = all")
+        self.results_table = widgets.HTML()
+        self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self.recommendation = widgets.HTML()
+        self.plan = widgets.HTML()
+        self.generated = widgets.HTML()
+        self.run_button = widgets.Button(description="Evaluate", button_style="primary", icon="play")
+        self.plan_button = widgets.Button(description="Plan next round", icon="list")
+        self.generate_button = widgets.Button(description="Generate from plan", icon="magic")
+        self.run_button.on_click(lambda _: self.run())
+        self.plan_button.on_click(lambda _: self.plan_next())
+        self.generate_button.on_click(lambda _: self.generate_next())
+        self.result = None
+        self.generate_result = None
+        super().__init__(f"Evaluate: {config.task}",
+                         [widgets.HBox(list(self.strategies.values())), widgets.HBox([self.students, self.limit]),
+                          self.recommendation, self.results_table, self.plot, self.plan, self.generated],
+                         [self.run_button, self.plan_button, self.generate_button])
+
+    def current_config(self) -> EvaluateConfig:
+        """The config with the widgets' values; refuses an empty choice (it would mean "all")."""
+        strategies = [s for s, box in self.strategies.items() if box.value]
+        if not strategies:
+            raise ValueError("tick at least one strategy")
+        if not self.students.value:
+            raise ValueError("select at least one student")
+        update = {"strategies": strategies, "students": list(self.students.value), "limit": self.limit.value or None}
+        return EvaluateConfig.model_validate({**self.config.model_dump(), **update})
+
+    def run(self):
+        """Evaluate with the panel's settings: table, plot and recommendation replace the last ones."""
+        from workbench.evaluate import run_evaluate
+
+        with self.busy(f"evaluating {self.config.task}"):
+            cfg = self.current_config()
+            result = run_evaluate(cfg)
+            self.result = result
+            self._show(result)
+        return self.result
+
+    def plan_next(self) -> Path | None:
+        """Show the next-round generation plan of the last evaluation; returns its path."""
+        with self.busy("reading the generation plan"):
+            result = self._evaluated()
+            plan = result.plan or {}
+            source = plan.get("source") or {}
+            head = (f"<b>next round</b>: {plan.get('total', 0)} new examples aimed at {plan.get('errors', 0)} "
+                    f"errors of {html.escape(str(source.get('strategy', '?')))} / "
+                    f"{html.escape(str(source.get('model', '?')))} on {plan.get('scored', 0)} held-out rows")
+            labels = [{"label": k, "new examples": v} for k, v in (plan.get("labels") or {}).items()]
+            pairs = [{"confusable pair": " <-> ".join(p["labels"]), "errors": p["errors"], "new examples": p["n"]}
+                     for p in plan.get("pairs") or []]
+            if not labels:
+                self.plan.value = head + "<br><i>no errors: nothing to generate</i>"
+            else:
+                self.plan.value = (head + f"<br><code>{html.escape(str(result.plan_path))}</code>"
+                                   + table(labels, limit=100) + table(pairs, limit=100))
+            self.say(f"plan: {plan.get('labels') or 'no errors, nothing to generate'}"
+                     + (f" at {result.plan_path}" if result.plan_path else ""))
+        return self.result.plan_path if self.result is not None and self.last_error is None else None
+
+    def generate_next(self):
+        """Generate the planned round (``run_generate`` with ``plan=``); returns the GenerateResult."""
+        from workbench.generate import run_generate
+
+        with self.busy("generating the next round from the plan"):
+            result = self._evaluated()
+            if result.plan_path is None or not (result.plan or {}).get("labels"):
+                raise ValueError(f"evaluation {result.eval_id} found no errors to plan for: nothing to generate")
+            template = self.generate_template or GenerateConfig(task=self.config.task)
+            cfg = template.model_copy(update={"plan": str(result.plan_path)})
+            self.say(f"generating from {result.plan_path}")
+            gen = run_generate(cfg)
+            self.generate_result = gen
+            c = gen.counts
+            note = " (already generated: the saved version)" if gen.reused else ""
+            self.generated.value = (f"<b>new version {html.escape(gen.version.version)}</b>{note}: "
+                                    f"{c.get('kept')} rows"
+                                    + table([{"label": k, "rows": v} for k, v in (c.get("per_label") or {}).items()],
+                                            limit=100))
+            self.say(f"saved {gen.version.version} at {gen.version.path}{note}")
+        return self.generate_result
+
+    def _evaluated(self):
+        if self.result is None:
+            raise ValueError("no evaluation yet: press Evaluate first")
+        return self.result
+
+    def _show(self, result) -> None:
+        summary = result.to_dict()
+        self.results_table.value = result._repr_html_()
+        png = Path(result.out_dir) / "quality_latency.png"
+        self.plot.value = png.read_bytes() if png.is_file() else b""
+        rec = summary.get("recommendation") or {}
+        value = rec.get("value")
+        verdict = (f"{rec.get('metric')} {value:.3g} {'meets' if rec.get('meets_bar') else 'misses'} the bar "
+                   f"{rec.get('bar')}" if isinstance(value, (int, float)) else "")
+        self.recommendation.value = (f"<b>recommended</b>: {html.escape(str(rec.get('model') or '-'))} "
+                                     f"({html.escape(str(rec.get('strategy') or '-'))}) {html.escape(verdict)}"
+                                     f"<br>{html.escape(str(rec.get('reason') or ''))}")
+        for s in summary.get("skipped") or []:
+            self.say(f"skipped {s.get('strategy')} {s.get('model')}: {s.get('why')}")
+        self.plan.value = self.generated.value = ""  # they belonged to the previous evaluation
+        self.say(f"recommended: {rec.get('reason')}")
+        self.say(f"report at {summary.get('report_html') or result.out_dir}")
+        if result.plan_path:
+            self.say(f"generation plan at {result.plan_path}: 'Plan next round' shows it")
