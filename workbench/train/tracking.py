@@ -62,7 +62,8 @@ class RunTracker(TrainerCallback):
 
     def __init__(self, run_dir: Path, title: str, progress: bool = True,
                  on_log: Callable[[dict[str, Any]], None] | None = None):
-        self.run_dir, self.title, self.progress, self.on_log = run_dir, title, progress, on_log
+        self.run_dir, self.title, self.progress = run_dir, title, progress
+        self.listener = on_log  # not self.on_log: that is the Trainer's event method
         self.bar = None
         self.writer = None
         self.steps_this_process = 0
@@ -111,8 +112,8 @@ class RunTracker(TrainerCallback):
             self.bar.set_postfix({k: f"{v:.4f}" for k, v in self.latest.items()}, refresh=True)
         if "eval_loss" in logs:
             self._redraw()
-        if self.on_log is not None:  # e.g. a panel's live loss plot
-            self.on_log(dict(entry))
+        if self.listener is not None:  # e.g. a panel's live loss plot
+            self.listener(dict(entry))
 
     def _redraw(self) -> None:
         png = plot_loss(self.history(), self.run_dir / "loss.png", self.title)
