@@ -318,7 +318,12 @@ def evaluate(
                                             "strategies (repeat for more); default the latest of each student."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Retrieval pool: reviewed/v002, synthetic/v001; "
                                           "default the latest reviewed, else synthetic."),
-    limit: Optional[int] = typer.Option(None, "--limit", help="Score only N held-out rows (round-robin over labels)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Score only N held-out rows (round-robin over labels; "
+                                        "generation: the first N)."),
+    max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="Generation tasks: reply length cap "
+                                                 "(greedy); default the task's, at most 128."),
+    judge: bool = typer.Option(True, "--judge/--no-judge", help="Generation tasks: rate replies with the teacher "
+                               "against the task's rubric, checked against reviewed data."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Score every strategy on the held-out set; write the report and the next round's plan."""
@@ -327,14 +332,60 @@ def evaluate(
     split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
     try:
         result = run_evaluate(EvaluateConfig(task=task, strategies=split(strategies), students=split(students),
-                                             runs=run or None, dataset=dataset, limit=limit))
+                                             runs=run or None, dataset=dataset, limit=limit,
+                                             max_new_tokens=max_new_tokens, judge=judge))
     except (ValueError, FileNotFoundError) as exc:  # bad spec, strategy, student, run or dataset
         _fail(str(exc))
     from workbench.evaluate.report import markdown_table
 
+    verdict = f"judge: {result.judge['calibration']['verdict']}\n" if result.judge else ""
     _emit(result.to_dict(), as_json, f"{markdown_table(result.table())}\n\n{result.recommendation.reason}\n"
-                                     f"report: {result.report_html}\nplan: {result.plan_path}")
+                                     f"{verdict}report: {result.report_html}\n"
+                                     f"plan: {result.plan_path or 'none (generation tasks have no per-label plan)'}")
 
+
+
+pipeline_app = typer.Typer(help="Run the stage notebooks in order with papermill.", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+
+
+def _parameter(text: str) -> tuple[str, Any]:
+    import yaml
+
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        _fail(f"parameter {text!r}: write -p name=value (e.g. -p n=60 -p policy=auto -p students=[minilm-l6])")
+    return name.strip(), yaml.safe_load(value)  # 60 -> int, auto -> str, [a, b] -> list, null -> None
+
+
+@pipeline_app.command("run")
+def pipeline_run(
+    task: str = typer.Option(..., "--task", "-t", help="Task name."),
+    parameter: Optional[list[str]] = typer.Option(None, "--parameter", "-p", help="Notebook parameter name=value "
+                                                  "(YAML value); repeat. E.g. -p n=60 -p policy=auto."),
+    stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated; default generate,review,train,"
+                                         "evaluate."),
+    pipeline_id: str = typer.Option("default", "--id", help="Run folder under <home>/pipelines/<task>/; stages whose "
+                                    "inputs did not change since the last run into it are skipped."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
+) -> None:
+    """Execute notebooks 01..04 headless; skip stages already done; keep every executed notebook."""
+    from workbench.notebook import PipelineConfig, PipelineError, run_pipeline
+
+    params = dict(_parameter(p) for p in parameter or [])
+    params.setdefault("interactive", False)
+    cfg = dict(task=task, parameters=params, pipeline_id=pipeline_id)
+    if stages:
+        cfg["stages"] = [s.strip() for s in stages.split(",") if s.strip()]
+    try:
+        result = run_pipeline(PipelineConfig(**cfg))
+    except (PipelineError, ValueError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    lines = [f"{name}: {s['status']} ({s.get('seconds', 0)} s) {s['notebook']}" for name, s in result.stages.items()]
+    lines.append(f"run folder: {result.folder}")
+    if result.report:
+        lines.append(f"report: {result.report}")
+    _emit(result.to_dict(), as_json, "\n".join(lines))
 
 if __name__ == "__main__":
     app()

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -45,3 +54,39 @@ def sign_in():
         page.wait_for_url(f"{url}/")
 
     return go
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab on 127.0.0.1 serving a copy of the notebooks; stopped after the test."""
+    root = tmp_path / "lab"
+    shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns("*.py"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(16)
+    log = (tmp_path / "jupyterlab.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+         f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}", "--LabApp.news_url=",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", *(["--allow-root"] if os.getuid() == 0 else [])],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        # Runtime and config of its own: no user's settings leak in, no secret lands in their home.
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+             "JUPYTER_CONFIG_DIR": str(tmp_path / "config")})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{url}/api/status", params={"token": token}, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, (tmp_path / "jupyterlab.log").read_text()[-2000:]
+        time.sleep(0.5)
+    else:
+        pytest.fail("JupyterLab did not start in 90 s:\n" + (tmp_path / "jupyterlab.log").read_text()[-2000:])
+    yield url, token
+    os.killpg(proc.pid, 15)
+    proc.wait(timeout=30)

@@ -60,3 +60,21 @@ def connect(url: str | None = None, api_key: str | None = None):
     url, api_key, _ = resolve(url, api_key)
     check(url, api_key)
     return rg.Argilla(api_url=url, api_key=api_key), url
+
+
+def ensure_argilla(start_local: bool = True) -> str:
+    """The URL of a reachable Argilla: the configured remote one (checked), else the local one,
+    started when ``start_local`` (idempotent: a running one is reused). Notebooks call this.
+
+    Example:
+        >>> ensure_argilla()          # doctest: +SKIP
+        'http://127.0.0.1:6900'
+    """
+    from workbench.review.server.local import LocalArgilla
+    from workbench.settings import get_settings
+
+    if start_local and not (get_settings().argilla_url or os.environ.get("ARGILLA_API_URL")):
+        LocalArgilla.from_settings().up()  # no remote one configured: the local one, reused if running
+    url, api_key, _ = resolve()
+    check(url, api_key)
+    return url
