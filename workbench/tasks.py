@@ -39,6 +39,7 @@ TEMPLATE_VARIABLES: dict[str, set[str]] = {
     "generate": {"task", "label", "examples", "n", "start"},
     "input": {"task", "label", "examples", "n", "start"},
     "output": {"task", "examples", "input"},
+    "judge": {"task", "rubric", "input", "reply"},
 }
 REQUIRED_TEMPLATES = {"classification": ["generate"], "generation": ["input", "output"]}
 
@@ -91,6 +92,22 @@ class QualityBar(_Strict):
     min: float = Field(ge=0.0, le=1.0)
 
 
+# Quality-bar metrics each task type is scored with.
+METRICS = {"classification": ("macro_f1", "accuracy"), "generation": ("rouge_l", "chrf", "judge")}
+
+
+class JudgeDefaults(_Strict):
+    """LLM-as-judge for generation tasks: the teacher rates a reply 1-5 against the rubric.
+
+    The prompt is the ``judge`` template (``judge_chat`` for chat teachers); a reply passes
+    when its rating (the expected value over the rating tokens, rounded) is ``pass_rating``
+    or more. Its verdicts are checked against the reviewers' decisions when reviewed data exists.
+    """
+
+    rubric: list[str] = Field(min_length=1, description="What a good reply does, one criterion per item.")
+    pass_rating: int = Field(4, ge=2, le=5, description="Lowest rating (1-5) that counts as a pass.")
+
+
 class TaskSpec(_Strict):
     """A validated task spec. Paths inside it are resolved against the YAML's folder."""
 
@@ -105,6 +122,7 @@ class TaskSpec(_Strict):
     review: ReviewDefaults = ReviewDefaults()
     train: TrainDefaults = TrainDefaults()
     quality_bar: QualityBar
+    judge: JudgeDefaults | None = None
 
     _folder: Path = PrivateAttr(default=Path("."))
 
@@ -118,6 +136,17 @@ class TaskSpec(_Strict):
         missing = [t for t in REQUIRED_TEMPLATES[self.type] if t not in self.templates]
         if missing:
             raise ValueError(f"templates: add {missing} (a {self.type} task needs them)")
+        if self.quality_bar.metric not in METRICS[self.type]:
+            raise ValueError(f"quality_bar.metric: {self.quality_bar.metric!r} does not score a {self.type} task; "
+                             f"use one of {list(METRICS[self.type])}")
+        if self.judge is not None and self.type != "generation":
+            raise ValueError("judge: only generation tasks have a judge; remove the section")
+        if self.judge is not None and "judge" not in self.templates:
+            raise ValueError("templates: add 'judge' (the rating prompt of the 'judge' section, e.g. judge.jinja)")
+        if self.judge is None and any(k in self.templates for k in ("judge", "judge_chat")):
+            raise ValueError("judge: a judge template needs a 'judge' section with a rubric")
+        if self.quality_bar.metric == "judge" and self.judge is None:
+            raise ValueError("quality_bar.metric 'judge' needs a 'judge' section with a rubric")
         return self
 
     # -- derived views -------------------------------------------------------------
@@ -219,6 +248,9 @@ class TaskSpec(_Strict):
         seeds = self.seed_examples
         if purpose == "output":
             return {"examples": seeds[:2], "input": "example message"}
+        if purpose == "judge":
+            return {"rubric": self.judge.rubric if self.judge else [], "input": "example message",
+                    "reply": "example reply"}
         texts = [r.get("text") or r.get("input") for r in seeds[:2]]
         return {"label": self.labels[0] if self.labels else None, "examples": texts, "n": 3, "start": 3}
 

@@ -25,10 +25,21 @@ class EvaluateConfig(BaseModel):
     teacher: str | None = Field(None, description="Teacher spec for 'teacher'; default WORKBENCH_TEACHER.")
     dataset: str | None = Field(None, description="Retrieval pool: 'reviewed/v002', 'synthetic/v001'; default "
                                                   "the latest reviewed version, else the latest synthetic.")
-    limit: int | None = Field(None, ge=1, description="Score only N held-out rows, taken round-robin over labels "
-                                                      "(quick looks, tests).")
+    limit: int | None = Field(None, ge=1, description="Score only N held-out rows: round-robin over labels "
+                                                      "(classification), the first N (generation); quick looks, "
+                                                      "tests.")
     k: int = Field(5, ge=1, description="Neighbours for retrieval (a vote, or in-context examples).")
     shots_per_label: int = Field(1, ge=1, description="Seed examples per label in few-shot prompts.")
+    shots: int | None = Field(None, ge=1, description="Seed pairs in few-shot reply prompts (generation tasks; the "
+                                                      "teacher's prompt too); default the task's generation.shots.")
+    max_new_tokens: int | None = Field(None, ge=1, description="Reply length cap, greedy decoding (generation "
+                                                               "tasks); default the task's generation."
+                                                               "max_new_tokens, at most 128.")
+    judge: bool = Field(True, description="Rate replies with the teacher as a judge against the task's rubric "
+                                          "(generation tasks with a 'judge:' section) and check it against the "
+                                          "reviewed data.")
+    calibration_limit: int = Field(100, ge=1, description="Reviewed records the judge rates to check its "
+                                                          "agreement with the reviewers' decisions.")
     retrieval_weight: float = Field(0.5, ge=0.0, le=1.0,
                                     description="Weight of the neighbour vote in fine-tuned + retrieval.")
     plan_size: int = Field(100, ge=1, description="New examples the next-round generation plan asks for.")

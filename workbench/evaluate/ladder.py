@@ -2,7 +2,9 @@
 
 Cells come from the strategies asked for crossed with the students (MiniLM-L6,
 SmolLM2-135M, Gemma-3-270M or any ``.gguf``), plus the teacher and the finished train
-runs. A cell that cannot run says why in ``skipped`` instead of failing the evaluation.
+runs (classify runs for classification tasks, SFT runs for generation tasks). A cell that
+cannot run says why in ``skipped`` instead of failing the evaluation: MiniLM, an encoder,
+cannot write a reply, so generation tasks skip it (it still finds retrieval's neighbours).
 
 The recommendation is the smallest model (fewest parameters, then lowest p50 latency)
 whose quality meets the task's bar; if none does, the nearest miss (the best quality).
@@ -18,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,12 +62,16 @@ class Matrix:
         self.skipped.append({"strategy": strategy, "model": model, "why": why})
 
 
-def finished_runs(task: str) -> list[Path]:
-    """The latest finished classify run of each student of ``task``."""
+# Train objective whose runs the fine-tuned strategies of each task type use.
+OBJECTIVES = {"classification": "classify", "generation": "sft"}
+
+
+def finished_runs(task: str, objective: str = "classify") -> list[Path]:
+    """The latest finished run with ``objective`` (classify, sft) of each student of ``task``."""
     latest: dict[str, tuple[str, Path]] = {}
     for info_path in sorted((get_settings().home / "runs" / task).glob("*/run.json")):
         info = json.loads(info_path.read_text())
-        if info.get("objective") != "classify":
+        if info.get("objective") != objective:
             continue
         when = info.get("finished", "")
         if info["student"] not in latest or when >= latest[info["student"]][0]:
@@ -73,7 +80,7 @@ def finished_runs(task: str) -> list[Path]:
 
 
 def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
-                 has_pool: bool) -> Matrix:
+                 has_pool: bool, task_type: str = "classification") -> Matrix:
     """The cells to score; what cannot run lands in ``skipped`` with the fix."""
     from workbench.generate.teachers import TeacherSpec
     from workbench.models import gguf_path
@@ -81,19 +88,26 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown:
         raise ValueError(f"unknown strategies {unknown}; choose from {list(STRATEGIES)}")
+    generation = task_type == "generation"
     m = Matrix()
     for strategy in strategies:
         if strategy == "teacher":
             spec = TeacherSpec.parse(teacher)
             if spec.kind == "llamacpp":
                 m.cells.append(Cell("teacher", f"teacher:{spec.model}", str(gguf_path(spec.model))))
+            elif spec.kind == "openai" and generation:
+                m.cells.append(Cell("teacher", f"teacher:{spec.model}", str(spec)))
+            elif generation:
+                m.skip("teacher", str(spec), "replies are scored from llama.cpp or OpenAI-compatible teachers; "
+                       "use a llamacpp: or openai: teacher")
             else:
                 m.skip("teacher", str(spec), "prompt-only scoring reads token likelihoods, which only llama.cpp "
                        "teachers give here; use a llamacpp: teacher")
             continue
         if strategy in ("finetuned", "finetuned_retrieval"):
             if not runs:
-                m.skip(strategy, "-", "no finished classification run for this task; train one with "
+                kind = "SFT" if generation else "classification"
+                m.skip(strategy, "-", f"no finished {kind} run for this task; train one with "
                        "`workbench train --task <task>` or pass --run")
             elif strategy == "finetuned_retrieval" and not has_pool:
                 m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
@@ -106,7 +120,10 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
             m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
             continue
         for student in students:
-            if student == "minilm-l6":
+            if student == "minilm-l6" and generation:
+                m.skip(strategy, student, "MiniLM-L6 is an encoder: it embeds text but cannot generate a reply "
+                       "(it still finds the neighbours for retrieval)")
+            elif student == "minilm-l6":
                 m.cells.append(Cell(strategy, student, "embedder"))
             elif student in GGUF_STUDENTS or student.endswith(".gguf"):
                 m.cells.append(Cell(strategy, student, str(gguf_path(GGUF_STUDENTS.get(student, student)))))
@@ -122,11 +139,17 @@ def recommend(rows: list[dict], metric: str, bar: float) -> Recommendation:
         return Recommendation(None, False, metric, bar, "nothing was scored")
     meeting = [r for r in scored if r[metric] >= bar]
     if meeting:
-        best = min(meeting, key=lambda r: (r["parameters"], r["latency_p50_ms"]))
+        best = min(meeting, key=lambda r: (_size(r), r["latency_p50_ms"]))
+        size = f"{best['parameters']:,} parameters" if best["parameters"] is not None else "size unknown"
         return Recommendation(best, True, metric, bar,
                               f"smallest of {len(meeting)} meeting {metric} >= {bar}: {best['model']} "
-                              f"{best['strategy']} ({metric} {best[metric]:.3f}, {best['parameters']:,} parameters)")
-    best = max(scored, key=lambda r: (r[metric], -r["parameters"]))
+                              f"{best['strategy']} ({metric} {best[metric]:.3f}, {size})")
+    best = max(scored, key=lambda r: (r[metric], -_size(r)))
     return Recommendation(best, False, metric, bar,
                           f"nothing meets {metric} >= {bar}; nearest miss: {best['model']} {best['strategy']} "
                           f"at {best[metric]:.3f} ({bar - best[metric]:.3f} short)")
+
+
+def _size(row: dict) -> float:
+    """Parameters, for ordering; a remote teacher's unknown size counts as the largest."""
+    return row["parameters"] if row.get("parameters") is not None else math.inf

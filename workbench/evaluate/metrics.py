@@ -4,6 +4,7 @@ Classification: accuracy, macro-F1 and per-label precision/recall/F1 (a label wi
 predictions has precision 0, as scikit-learn's ``zero_division=0``), confusion counts.
 Generation: ROUGE-L (LCS F-measure over lower-cased word tokens), chrF (Popović 2015:
 character n-grams 1..6, beta 2, whitespace dropped; scaled to [0, 1]) and length ratio.
+Judge calibration: Pearson and Spearman correlation (ties get their average rank).
 
 Example:
     >>> m = classification_metrics(["a", "a", "b"], ["a", "b", "b"], ["a", "b"])
@@ -127,6 +128,41 @@ def generation_metrics(predictions: list[str], references: list[str]) -> dict:
     mean = lambda xs: round(sum(xs) / len(xs), 4)
     return {"rouge_l": mean([rouge_l(p, r) for p, r in pairs]), "chrf": mean([chrf(p, r) for p, r in pairs]),
             "length_ratio": mean([length_ratio(p, r) for p, r in pairs]), "n": len(pairs)}
+
+
+def pearson(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r; None for fewer than two pairs or when either side is constant."""
+    if len(xs) != len(ys):
+        raise ValueError(f"pearson needs pairs ({len(xs)} != {len(ys)})")
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx == 0 or syy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / math.sqrt(sxx * syy)
+
+
+def ranks(values: list[float]) -> list[float]:
+    """1-based ranks; tied values share the average of the ranks they span."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    out = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in order[i:j + 1]:
+            out[k] = (i + j) / 2 + 1
+        i = j + 1
+    return out
+
+
+def spearman(xs: list[float], ys: list[float]) -> float | None:
+    """Spearman's rho: Pearson's r of the ranks."""
+    return pearson(ranks(xs), ranks(ys))
 
 
 def percentile(values: list[float], q: float) -> float:

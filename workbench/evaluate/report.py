@@ -3,7 +3,9 @@
 Files written under ``<home>/reports/<task>/<eval-id>/``: ``report.md``, ``report.html``,
 ``quality_latency.png`` (quality against p50 latency, Pareto front drawn), one
 ``confusion-<n>.png`` per row, ``results.json`` (everything, predictions included) and
-``plan.yaml`` (written by :mod:`workbench.evaluate.run`).
+``plan.yaml`` (written by :mod:`workbench.evaluate.run`). Generation tasks: no confusion
+matrices or plan; the worst replies with their messages and references, and the judge's
+calibration against the reviewers, said plainly when it is missing or poor.
 
 Example:
     >>> pareto_front([(10, 0.5), (20, 0.9), (30, 0.8), (5, 0.4)])
@@ -17,8 +19,16 @@ import json
 from pathlib import Path
 
 HEADERS = {"strategy": "strategy", "model": "model", "accuracy": "accuracy", "macro_f1": "macro-F1",
+           "rouge_l": "ROUGE-L", "chrf": "chrF", "length_ratio": "length ratio", "judge": "judge",
            "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "throughput_per_s": "items/s",
            "peak_mem_mb": "peak MB", "parameters": "parameters", "disk_mb": "disk MB"}
+QUALITY = ("accuracy", "macro_f1", "rouge_l", "chrf", "length_ratio", "judge")
+
+
+def _headers(rows: list[dict]) -> dict[str, str]:
+    """The columns the rows have (classification or generation), in HEADERS order."""
+    keys = set().union(*rows) if rows else {"accuracy", "macro_f1"}
+    return {k: v for k, v in HEADERS.items() if k in keys}
 
 
 def _fmt(key: str, value) -> str:
@@ -27,7 +37,7 @@ def _fmt(key: str, value) -> str:
     if key == "parameters":
         return f"{value / 1e6:.1f}M"
     if isinstance(value, float):
-        return f"{value:.3f}" if key in ("accuracy", "macro_f1") else f"{value:g}"
+        return f"{value:.3f}" if key in QUALITY else f"{value:g}"
     return str(value)
 
 
@@ -43,19 +53,21 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
 
 
 def html_table(rows: list[dict], highlight: dict | None = None) -> str:
-    head = "".join(f"<th>{HEADERS[k]}</th>" for k in HEADERS)
+    headers = _headers(rows)
+    head = "".join(f"<th>{v}</th>" for v in headers.values())
     body = []
     for r in rows:
         mark = highlight is not None and (r["strategy"], r["model"]) == (highlight["strategy"], highlight["model"])
         style = ' style="font-weight:bold;background:#e8f5e9"' if mark else ""
-        body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(_fmt(k, r.get(k)))}</td>" for k in HEADERS)
+        body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(_fmt(k, r.get(k)))}</td>" for k in headers)
                     + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
 
 
 def markdown_table(rows: list[dict]) -> str:
-    lines = ["| " + " | ".join(HEADERS.values()) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(_fmt(k, r.get(k)) for k in HEADERS) + " |" for r in rows]
+    headers = _headers(rows)
+    lines = ["| " + " | ".join(headers.values()) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_fmt(k, r.get(k)) for k in headers) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -65,6 +77,7 @@ def plot_quality_latency(rows: list[dict], metric: str, bar: float, path: Path) 
     matplotlib.use("Agg")  # files only: no display on a server or in a test
     import matplotlib.pyplot as plt
 
+    rows = [r for r in rows if r.get(metric) is not None]
     pts = [(max(r["latency_p50_ms"], 1e-3), r[metric]) for r in rows]
     front = pareto_front(pts)
     fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -108,7 +121,14 @@ def plot_confusion(grid: list[list[int]], labels: list[str], title: str, path: P
 
 
 def write_report(result, spec, y_true: list[str]) -> tuple[Path, Path]:
-    """Write the plots, ``results.json``, ``report.md`` and ``report.html``; returns the two reports."""
+    """Write the plots, ``results.json``, ``report.md`` and ``report.html``; returns the two reports.
+
+    ``y_true`` are the held-out labels (classification) or reference replies (generation).
+    """
+    if result.task_type == "generation":
+        from workbench.evaluate.report_replies import write_reply_report
+
+        return write_reply_report(result, spec, y_true)
     out = result.out_dir
     rec = result.recommendation
     plot_quality_latency(result.rows, result.metric, rec.bar, out / "quality_latency.png")

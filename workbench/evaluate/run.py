@@ -9,6 +9,12 @@ task's quality bar, writes the report under ``<home>/reports/<task>/<eval-id>/``
 generation plan (``plan.yaml``) aimed at the errors of the fine-tuned student (or, with
 no fine-tuned student, of the recommended cell).
 
+Classification quality is accuracy and macro-F1. Generation tasks (see
+:mod:`workbench.evaluate.replies`) write replies: ROUGE-L, chrF, length ratio and the
+teacher's rubric rating (LLM-as-judge), checked against the reviewers' decisions when a
+reviewed version exists. Their worst errors are the lowest-scoring replies; they get no
+plan.yaml, because ``workbench generate --plan`` takes per-label targets.
+
 Example:
     >>> from workbench.evaluate import EvaluateConfig, run_evaluate
     >>> result = run_evaluate(EvaluateConfig(task="support_intents", limit=20))   # doctest: +SKIP
@@ -28,6 +34,7 @@ from typing import Any
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig
 from workbench.evaluate.ladder import (
     DEFAULT_STUDENTS,
+    OBJECTIVES,
     Cell,
     Recommendation,
     build_matrix,
@@ -42,6 +49,9 @@ from workbench.tasks import TaskSpec, load_task
 
 COLUMNS = ["strategy", "model", "accuracy", "macro_f1", "latency_p50_ms", "latency_p95_ms", "throughput_per_s",
            "peak_mem_mb", "parameters", "disk_mb"]
+# Why a generation task's evaluation writes no plan.yaml (shown in the report).
+NO_PLAN_FOR_GENERATION = ("no plan.yaml: `workbench generate --plan` takes per-label targets, and a generation "
+                          "task has no labels. Write or generate more data like the worst replies above.")
 
 
 @dataclass
@@ -63,24 +73,39 @@ class EvaluateResult:
     report_html: Path | None = None
     dataset: str | None = None
     heldout: int = 0
+    task_type: str = "classification"
+    judge: dict[str, Any] | None = None  # generation: the judge, its reference score and calibration
+
+    @property
+    def columns(self) -> list[str]:
+        from workbench.evaluate.replies import COLUMNS as GENERATION_COLUMNS
+
+        return GENERATION_COLUMNS if self.task_type == "generation" else COLUMNS
 
     def table(self) -> list[dict[str, Any]]:
         """The rows without predictions: what the report and ``--json`` show."""
-        return [{k: r.get(k) for k in COLUMNS} for r in self.rows]
+        return [{k: r.get(k) for k in self.columns} for r in self.rows]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"task": self.task, "eval_id": self.eval_id, "out_dir": str(self.out_dir), "metric": self.metric,
-                "heldout": self.heldout, "dataset": self.dataset, "rows": self.table(), "skipped": self.skipped,
-                "recommendation": self.recommendation.to_dict(),
+        judge = self.judge and {k: v for k, v in self.judge.items() if k != "calibration"}
+        calibration = self.judge and {k: v for k, v in self.judge["calibration"].items() if k != "items"}
+        return {"task": self.task, "type": self.task_type, "eval_id": self.eval_id, "out_dir": str(self.out_dir),
+                "metric": self.metric, "heldout": self.heldout, "dataset": self.dataset, "rows": self.table(),
+                "skipped": self.skipped, "recommendation": self.recommendation.to_dict(),
                 "focus": self.focus and {"strategy": self.focus["strategy"], "model": self.focus["model"]},
                 "plan": str(self.plan_path) if self.plan_path else None, "plan_labels": self.plan.get("labels"),
+                **({"judge": judge, "judge_calibration": calibration} if self.judge else {}),
                 "report_md": str(self.report_md), "report_html": str(self.report_html)}
 
     def _repr_html_(self) -> str:
+        import html
+
         from workbench.evaluate.report import html_table
 
+        verdict = (f"<br><i>{html.escape(self.judge['calibration']['verdict'])}</i>" if self.judge else "")
         return (f"<b>{self.task}</b> evaluation {self.eval_id} on {self.heldout} held-out rows; "
-                f"<b>{self.recommendation.reason}</b>" + html_table(self.table(), self.recommendation.row))
+                f"<b>{html.escape(self.recommendation.reason)}</b>{verdict}"
+                + html_table(self.table(), self.recommendation.row))
 
 
 def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
@@ -88,36 +113,47 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     from workbench.train.predict import find_run
 
     spec = load_task(cfg.task)
-    if spec.type != "classification":
-        raise ValueError(f"task {spec.name!r} is a {spec.type} task; the Evaluate stage scores classification "
-                         "tasks so far (ROUGE-L/chrF metrics exist in workbench.evaluate.metrics)")
+    generation = spec.type == "generation"
     heldout = _subset(spec.heldout_examples(), cfg.limit)
     if not heldout:
         raise ValueError(f"task {spec.name!r} has no held-out rows; add a 'heldout:' file to its task.yaml")
     settings = get_settings()
     pool, dataset = _pool(spec, cfg.dataset)
-    runs = [find_run(r) for r in cfg.runs] if cfg.runs else finished_runs(spec.name)
+    runs = [find_run(r) for r in cfg.runs] if cfg.runs else finished_runs(spec.name, OBJECTIVES[spec.type])
     matrix = build_matrix(cfg.strategies or list(STRATEGIES), cfg.students or DEFAULT_STUDENTS,
-                          cfg.teacher or settings.teacher, runs, bool(pool))
+                          cfg.teacher or settings.teacher, runs, bool(pool), spec.type)
     if not matrix.cells:
         raise ValueError("nothing to evaluate: " + "; ".join(f"{s['strategy']} {s['model']}: {s['why']}"
                                                               for s in matrix.skipped))
     import torch
 
+    from workbench.evaluate import replies
+
     threads = torch.get_num_threads()
     torch.set_num_threads(cfg.threads)
     try:
-        rows = [_score_cell(cell, spec, heldout, pool, cfg) for cell in _progress(matrix.cells, cfg)]
+        score = replies.score_cell if generation else _score_cell
+        rows = [score(cell, spec, heldout, pool, cfg) for cell in _progress(matrix.cells, cfg)]
+        judge = replies.judge_rows(rows, spec, heldout, cfg) if generation and cfg.judge else None
     finally:
         torch.set_num_threads(threads)
     metric = spec.quality_bar.metric
     rec = recommend(rows, metric, spec.quality_bar.min)
-    finetuned = [r for r in rows if r["strategy"] == "finetuned"]
+    if metric == "judge" and rec.row is not None and judge and judge["calibration"]["status"] != "good":
+        rec.reason += f" (judge {judge['calibration']['status']}: see the judge's calibration)"
+    finetuned = [r for r in rows if r["strategy"] == "finetuned" and r.get(metric) is not None]
     focus = max(finetuned, key=lambda r: r[metric]) if finetuned else rec.row
     eval_id = cfg.eval_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out_dir = settings.path("reports", spec.name, eval_id)
     result = EvaluateResult(spec.name, eval_id, out_dir, metric, rows, matrix.skipped, rec, focus=focus,
-                            dataset=dataset, heldout=len(heldout))
+                            dataset=dataset, heldout=len(heldout), task_type=spec.type, judge=judge)
+    from workbench.evaluate.report import write_report
+
+    if generation:
+        if focus is not None:
+            result.worst_errors = replies.worst_replies(focus, heldout, metric, cfg.worst_errors)
+        result.report_md, result.report_html = write_report(result, spec, [r["output"] for r in heldout])
+        return result
     texts = [r["text"] for r in heldout]
     y_true = [r["label"] for r in heldout]
     if focus is not None:
@@ -126,17 +162,18 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
                                  source={"eval_id": eval_id, "strategy": focus["strategy"], "model": focus["model"],
                                          metric: focus[metric]})
         result.plan_path = write_plan(result.plan, out_dir / "plan.yaml")
-    from workbench.evaluate.report import write_report
-
     result.report_md, result.report_html = write_report(result, spec, y_true)
     return result
 
 
 def _subset(rows: list[dict], limit: int | None) -> list[dict]:
     """The first ``limit`` rows taken round-robin over labels: held-out files are often sorted
-    by label, and a head of one label would score a constant predictor perfect."""
+    by label, and a head of one label would score a constant predictor perfect. Rows without
+    labels (generation) are simply the first ``limit``."""
     if limit is None or limit >= len(rows):
         return rows
+    if any("label" not in r for r in rows):
+        return rows[:limit]
     by_label: dict[str, list[dict]] = {}
     for r in rows:
         by_label.setdefault(r["label"], []).append(r)

@@ -1,8 +1,12 @@
-"""Scorers: one per (strategy, model); each maps a text to a probability per label.
+"""Scorers of classification tasks: one per (strategy, model); each maps a text to a
+probability per label. (Generation tasks: :mod:`workbench.evaluate.generators`.)
 
 - :class:`EmbeddingScorer` (MiniLM): cosine similarity to reference vectors: the label
   descriptions (prompt-only), the seed centroids (few-shot) or the training pool's
-  nearest neighbours, which vote weighted by similarity (retrieval).
+  nearest neighbours, which vote weighted by similarity (retrieval). Its ``index`` is
+  the neighbour search of retrieval for generation tasks too.
+- :class:`LlamaLM`: a GGUF model in llama.cpp read for next-token log-probabilities,
+  the prompt prefix kept in the KV cache (also the judge's, see ``judge.py``).
 - :class:`LlamaScorer` (GGUF models through llama.cpp, the teacher and decoder
   students): a completion prompt lists the intents, optionally shows examples, ends in
   ``Intent:``, and the label is the one whose first token the model finds likeliest.
@@ -83,6 +87,12 @@ class EmbeddingScorer:
         # The index ships with the model, so it counts towards the size on disk.
         return cls(embedder, vecs, [r["label"] for r in pool], spec.label_names, k, extra_bytes=vecs.nbytes)
 
+    @classmethod
+    def index(cls, embedder, texts: list[str]) -> EmbeddingScorer:
+        """A neighbour index only (no labels to vote): in-context examples for generation."""
+        vecs = _encode(embedder, texts)
+        return cls(embedder, vecs, [], [], None, extra_bytes=vecs.nbytes)
+
     def neighbours(self, text: str, k: int) -> list[int]:
         sims = self.refs @ _encode(self.embedder, [text])[0]
         return sims.argsort()[::-1][:k].tolist()
@@ -123,30 +133,30 @@ def intent_prompt(spec: TaskSpec, examples: list[dict], text: str) -> str:
     return "\n".join(lines)
 
 
-class LlamaScorer:
-    """A GGUF model ranks the labels by the likelihood of their first token after ``Intent:``."""
+class LlamaLM:
+    """A GGUF model in llama.cpp, read for next-token log-probabilities (one sequence).
 
-    def __init__(self, gguf: Path, spec: TaskSpec, examples_for, threads: int, n_ctx: int = 4096):
+    ``feed`` evaluates a token sequence, keeping the KV cache of the prefix it shares
+    with the previous one; ``logprobs`` are those of the token after the last one fed.
+    """
+
+    def __init__(self, gguf: Path, threads: int, n_ctx: int = 4096):
         import llama_cpp
 
         from workbench.generate.llamacpp import quiet_llama_logs
 
         quiet_llama_logs()
         self._lib = llama_cpp
-        self.spec, self.examples_for = spec, examples_for
         self.llm = llama_cpp.Llama(str(gguf), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                                    n_batch=512, verbose=False)
         self.parameters = int(llama_cpp.llama_model_n_params(self.llm.model))
         self.disk_bytes = disk_bytes(gguf)
-        self.label_tokens = [self.llm.tokenize(f" {name}".encode(), add_bos=False, special=False)
-                             for name in spec.label_names]
-        firsts = [t[0] for t in self.label_tokens]
-        # Distinct first tokens (true for the bundled models and these labels) need one pass;
-        # otherwise whole label names are scored token by token.
-        self.first_only = len(set(firsts)) == len(firsts)
         self._n_vocab = self.llm.n_vocab()
 
-    def _logprobs(self):
+    def tokenize(self, text: str, bos: bool = False) -> list[int]:
+        return self.llm.tokenize(text.encode(), add_bos=bos, special=False)
+
+    def logprobs(self):
         import numpy as np
 
         ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
@@ -154,8 +164,10 @@ class LlamaScorer:
         top = logits.max()
         return logits - top - math.log(np.exp(logits - top).sum())
 
-    def _feed(self, tokens: list[int]) -> None:
+    def feed(self, tokens: list[int]) -> None:
         """Evaluate ``tokens``, reusing the KV cache for the prefix shared with the last call."""
+        if len(tokens) >= self.llm.n_ctx():
+            raise ValueError(f"the prompt has {len(tokens)} tokens, over the context of {self.llm.n_ctx()}")
         held = list(self.llm.input_ids[:self.llm.n_tokens])
         common = 0
         for a, b in zip(held, tokens):
@@ -166,14 +178,30 @@ class LlamaScorer:
         self.llm.n_tokens = common  # eval() drops the cache cells past this point
         self.llm.eval(tokens[common:])
 
+    def close(self) -> None:
+        self.llm.close()
+
+
+class LlamaScorer(LlamaLM):
+    """A GGUF model ranks the labels by the likelihood of their first token after ``Intent:``."""
+
+    def __init__(self, gguf: Path, spec: TaskSpec, examples_for, threads: int, n_ctx: int = 4096):
+        super().__init__(gguf, threads, n_ctx)
+        self.spec, self.examples_for = spec, examples_for
+        self.label_tokens = [self.tokenize(f" {name}") for name in spec.label_names]
+        firsts = [t[0] for t in self.label_tokens]
+        # Distinct first tokens (true for the bundled models and these labels) need one pass;
+        # otherwise whole label names are scored token by token.
+        self.first_only = len(set(firsts)) == len(firsts)
+
     def score(self, text: str) -> dict[str, float]:
         prompt = intent_prompt(self.spec, self.examples_for(text), text)
-        tokens = self.llm.tokenize(prompt.encode(), add_bos=True, special=False)
+        tokens = self.tokenize(prompt, bos=True)
         if len(tokens) >= self.llm.n_ctx():
             raise ValueError(f"the prompt has {len(tokens)} tokens, over the context of {self.llm.n_ctx()}; "
                              "lower k or shots_per_label")
-        self._feed(tokens)
-        first = self._logprobs()
+        self.feed(tokens)
+        first = self.logprobs()
         if self.first_only:
             scores = [float(first[t[0]]) for t in self.label_tokens]
         else:
@@ -184,13 +212,10 @@ class LlamaScorer:
                     logp += float(lp[t])
                     if j + 1 < len(toks):
                         self.llm.eval([t])
-                        lp = self._logprobs()
+                        lp = self.logprobs()
                 self.llm.n_tokens = len(tokens)
                 scores.append(logp / len(toks))
         return dict(zip(self.spec.label_names, _softmax(scores)))
-
-    def close(self) -> None:
-        self.llm.close()
 
 
 class FineTunedScorer:

@@ -51,3 +51,45 @@ def test_matrix_skips_what_cannot_run_and_says_why():
     assert "workbench generate" in why["retrieval"] and "workbench train" in why["finetuned"]
     with pytest.raises(ValueError, match="unknown strategies"):
         build_matrix(["magic"], ["minilm-l6"], "llamacpp:gemma3-270m", runs=[], has_pool=True)
+
+
+def test_generation_matrix_skips_the_encoder_with_a_reason():
+    m = build_matrix(["teacher", "prompt", "fewshot", "finetuned"], ["minilm-l6", "smollm2-135m"],
+                     "llamacpp:gemma3-270m", runs=[], has_pool=False, task_type="generation")
+    assert [(c.strategy, c.model) for c in m.cells] == [("teacher", "teacher:gemma3-270m"),
+                                                         ("prompt", "smollm2-135m"), ("fewshot", "smollm2-135m")]
+    why = {(s["strategy"], s["model"]): s["why"] for s in m.skipped}
+    assert "encoder" in why[("prompt", "minilm-l6")] and "cannot generate" in why[("fewshot", "minilm-l6")]
+    assert "SFT run" in why[("finetuned", "-")]
+    # an OpenAI-compatible teacher writes replies; a transformers one is not wired up here
+    m = build_matrix(["teacher"], [], "openai:qwen@http://127.0.0.1:1/v1", runs=[], has_pool=False,
+                     task_type="generation")
+    assert [(c.model, c.source) for c in m.cells] == [("teacher:qwen", "openai:qwen@http://127.0.0.1:1/v1?mode=chat")]
+    m = build_matrix(["teacher"], [], "transformers:/some/folder", runs=[], has_pool=False, task_type="generation")
+    assert not m.cells and "llamacpp: or openai:" in m.skipped[0]["why"]
+
+
+def test_finished_runs_pick_the_objective_of_the_task_type(tmp_path):
+    import json
+
+    from workbench.evaluate.ladder import finished_runs
+    from workbench.settings import get_settings
+
+    root = get_settings().home / "runs" / "t"
+    for name, objective, student, when in [("a", "sft", "smollm2-135m", "2024-01-01"),
+                                           ("b", "sft", "smollm2-135m", "2024-02-01"),
+                                           ("c", "classify", "minilm-l6", "2024-03-01")]:
+        (root / name).mkdir(parents=True)
+        (root / name / "run.json").write_text(json.dumps({"objective": objective, "student": student,
+                                                          "finished": when}))
+    assert [p.name for p in finished_runs("t", "sft")] == ["b"]
+    assert [p.name for p in finished_runs("t")] == ["c"]
+
+
+def test_a_remote_teacher_of_unknown_size_counts_as_the_largest():
+    rows = [{"model": "teacher:gpt", "strategy": "teacher", "rouge_l": 0.5, "parameters": None, "latency_p50_ms": 9},
+            {"model": "smollm2-135m", "strategy": "fewshot", "rouge_l": 0.4, "parameters": 135e6,
+             "latency_p50_ms": 90}]
+    assert recommend(rows, "rouge_l", 0.35).row["model"] == "smollm2-135m"
+    r = recommend(rows, "rouge_l", 0.45)
+    assert r.row["model"] == "teacher:gpt" and "size unknown" in r.reason

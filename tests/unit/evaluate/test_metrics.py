@@ -92,3 +92,37 @@ def test_percentile_interpolates_like_numpy():
     assert percentile([1, 2, 3, 4], 50) == 2.5
     assert percentile([1, 2, 3, 4], 95) == pytest.approx(3.85)  # position 0.95 * 3 = 2.85
     assert percentile(xs, 95) == pytest.approx(np.percentile(xs, 95))
+
+
+def test_ranks_share_ties():
+    from workbench.evaluate.metrics import ranks
+
+    # sorted: 1 (rank 1), 2 2 (ranks 2, 3 -> 2.5 each), 5 (rank 4)
+    assert ranks([2, 5, 1, 2]) == [2.5, 4.0, 1.0, 2.5]
+
+
+def test_pearson_and_spearman_by_hand():
+    from workbench.evaluate.metrics import pearson, spearman
+
+    # x = 1 2 3, y = 1 3 2: means 2 and 2; sxy = (-1)(-1) + 0 + (1)(0) = 1; sxx = syy = 2 -> r = 0.5
+    assert pearson([1, 2, 3], [1, 3, 2]) == pytest.approx(0.5)
+    # a monotone but not linear relation: rho 1, r below 1
+    assert spearman([1, 2, 3, 4], [1, 4, 9, 100]) == pytest.approx(1.0)
+    assert pearson([1, 2, 3, 4], [1, 4, 9, 100]) < 0.9
+    # ranks of y with a tie: [1, 2.5, 2.5]; x ranks [1, 2, 3]: means 2, 2; sxy = 1*1.5... by hand:
+    # dx = -1, 0, 1; dy = -1, 0.5, 0.5 -> sxy = 1 + 0 + 0.5 = 1.5; sxx = 2; syy = 1 + 0.25 + 0.25 = 1.5
+    assert spearman([1, 2, 3], [0, 7, 7]) == pytest.approx(1.5 / math.sqrt(2 * 1.5))
+    assert pearson([1, 1, 1], [1, 2, 3]) is None and pearson([1], [2]) is None  # constant / too few
+    with pytest.raises(ValueError, match="pairs"):
+        pearson([1, 2], [1])
+
+
+def test_pearson_and_spearman_agree_with_scipy():
+    from scipy import stats
+
+    from workbench.evaluate.metrics import pearson, spearman
+
+    xs = [3.2, 1.5, 4.4, 4.4, 2.0, 3.9, 1.1]
+    ys = [4, 2, 5, 3, 1, 4, 2]
+    assert pearson(xs, ys) == pytest.approx(stats.pearsonr(xs, ys)[0])
+    assert spearman(xs, ys) == pytest.approx(stats.spearmanr(xs, ys)[0])

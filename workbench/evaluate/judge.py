@@ -1,0 +1,248 @@
+"""LLM-as-judge for generation tasks, and its check against human reviewers.
+
+The teacher reads the task's ``judge`` template (the rubric, the customer's message, the
+reply) and is asked for a rating from 1 to 5. Rather than parse free text, which a small
+model writes badly, the judge reads the teacher's probabilities of the five rating tokens
+right after ``Rating`` and takes the expected rating: ``sum(r * p(r)) / sum(p(r))``. A
+reply passes when that rating, rounded, reaches the rubric's ``pass_rating``; its score is
+the rating mapped onto [0, 1] (``(rating - 1) / 4``), the scale of the quality bar.
+
+- llama.cpp teachers: the rating tokens' log-probabilities directly (the prompt prefix
+  shared between calls stays in the KV cache). Chat teachers get the ``judge_chat``
+  template in their chat format, with ``Rating:`` started for them.
+- OpenAI-compatible teachers: one token with ``top_logprobs``; a server that gives no
+  log-probabilities has its answer's first digit read instead.
+
+:func:`calibrate` is how nobody trusts an uncalibrated judge: on a reviewed version, the
+judge rates the teacher's suggestions the reviewers saw, and its pass/fail is compared with
+their decisions (accepted = pass; corrected or discarded = fail) by Cohen's kappa, its
+rating with theirs by Spearman and Pearson correlation.
+
+Example:
+    >>> c = calibrate([4.6, 1.2, 4.1, 2.0], ["accepted", "corrected", "discarded", "discarded"], [5, 2, 1, 1], 4)
+    >>> c["kappa"], c["agreement"], c["n"]
+    (0.5, 0.75, 4)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from workbench.evaluate.metrics import pearson, spearman
+from workbench.review.agreement import cohen_kappa
+from workbench.tasks import TaskSpec
+
+RATINGS = (1, 2, 3, 4, 5)
+# Fewer reviewed records than this and the agreement figures are noise.
+MIN_CALIBRATION = 10
+# Below these, agreement is poor (kappa: Landis & Koch's "slight"/"fair"; rank correlation).
+POOR_KAPPA, POOR_RHO = 0.4, 0.3
+GOOD_KAPPA, GOOD_RHO = 0.6, 0.5
+
+
+def expected_rating(probs: dict[int, float]) -> float | None:
+    """The mean rating under ``probs`` (renormalised over the ratings given); None if empty."""
+    mass = sum(probs.values())
+    if mass <= 0:
+        return None
+    return sum(r * p for r, p in probs.items()) / mass
+
+
+def to_score(rating: float) -> float:
+    """A 1-5 rating on the [0, 1] scale of the quality bar."""
+    return (rating - 1) / 4
+
+
+def passes(rating: float, pass_rating: int) -> bool:
+    """The rating, rounded half up, reaches ``pass_rating``."""
+    return rating >= pass_rating - 0.5
+
+
+class LlamaRater:
+    """Rating-token probabilities from a GGUF model in llama.cpp."""
+
+    def __init__(self, gguf: Path, mode: str, threads: int):
+        from workbench.evaluate.strategies import LlamaLM
+
+        self.lm = LlamaLM(gguf, threads, n_ctx=4096)
+        self.mode = mode
+
+    def _chat(self, content: str) -> str:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self.lm.llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            raise ValueError("the judge's model has no chat template; use it with ?mode=completion")
+        model = llm._model
+        bos, eos = model.token_get_text(model.token_bos()), model.token_get_text(model.token_eos())
+        prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(
+            messages=[{"role": "user", "content": content}]).prompt
+        return prompt[len(bos):] if bos and prompt.startswith(bos) else prompt
+
+    def rate(self, prompt: str) -> tuple[dict[int, float], float]:
+        """(probability of each rating renormalised over the five, the mass the model put on them)."""
+        text = self._chat(prompt) + "Rating:" if self.mode == "chat" else prompt
+        special = self.mode == "chat"  # the chat format's markers are special tokens
+        llm = self.lm.llm
+        full = [llm.tokenize(f"{text} {r}".encode(), add_bos=True, special=special) for r in RATINGS]
+        common = 0
+        while all(len(f) > common + 1 for f in full) and len({f[common] for f in full}) == 1:
+            common += 1
+        if any(len(f) != common + 1 for f in full):
+            raise ValueError("the judge's model does not spell the ratings 1-5 as single tokens")
+        self.lm.feed(full[0][:common])
+        lp = self.lm.logprobs()
+        p = {r: math.exp(float(lp[f[common]])) for r, f in zip(RATINGS, full)}
+        mass = sum(p.values())
+        return {r: v / mass for r, v in p.items()}, mass
+
+    def close(self) -> None:
+        self.lm.close()
+
+
+class OpenAIRater:
+    """Rating-token probabilities from an OpenAI-compatible server (``top_logprobs``)."""
+
+    def __init__(self, teacher):
+        import openai
+
+        from workbench.generate.teachers import check_teacher
+        from workbench.settings import get_settings
+
+        check_teacher(teacher)
+        self.teacher = teacher
+        self.client = openai.OpenAI(base_url=teacher.base_url, api_key=get_settings().api_key() or "not-needed",
+                                    max_retries=2)
+
+    def rate(self, prompt: str) -> tuple[dict[int, float], float | None]:
+        if self.teacher.mode == "completion":
+            resp = self.client.completions.create(model=self.teacher.model, prompt=prompt + " ", max_tokens=1,
+                                                  temperature=0, logprobs=20)
+            choice = resp.choices[0]
+            tops = (choice.logprobs.top_logprobs or [{}])[0] if choice.logprobs else {}
+            pairs, text = list(tops.items()), choice.text
+        else:
+            resp = self.client.chat.completions.create(
+                model=self.teacher.model, messages=[{"role": "user", "content": prompt}], max_tokens=1,
+                temperature=0, logprobs=True, top_logprobs=20)
+            choice = resp.choices[0]
+            content = choice.logprobs.content if choice.logprobs else None
+            pairs = [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
+            text = choice.message.content or ""
+        p: dict[int, float] = {}
+        for token, logprob in pairs:
+            if token.strip() in {str(r) for r in RATINGS}:
+                p[int(token.strip())] = p.get(int(token.strip()), 0.0) + math.exp(logprob)
+        if p:
+            mass = sum(p.values())
+            return {r: v / mass for r, v in p.items()}, mass
+        digit = re.search(r"[1-5]", text or "")  # no log-probabilities: the answer itself
+        return ({int(digit.group()): 1.0} if digit else {}), None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class Judge:
+    """The teacher as a judge of replies: ``rate(message, reply)`` is the expected 1-5 rating."""
+
+    def __init__(self, spec: TaskSpec, teacher: str, threads: int = 1):
+        from workbench.generate.teachers import TeacherSpec
+        from workbench.models import gguf_path
+
+        if spec.judge is None:
+            raise ValueError(f"task {spec.name!r} has no 'judge:' section (a rubric) in its task.yaml")
+        self.spec, self.rubric, self.pass_rating = spec, spec.judge.rubric, spec.judge.pass_rating
+        self.teacher = TeacherSpec.parse(teacher)
+        if self.teacher.kind == "llamacpp":
+            self.rater = LlamaRater(gguf_path(self.teacher.model), self.teacher.mode, threads)
+        elif self.teacher.kind == "openai":
+            self.rater = OpenAIRater(self.teacher)
+        else:
+            raise ValueError(f"the judge reads rating-token probabilities from llama.cpp or OpenAI-compatible "
+                             f"teachers; {self.teacher} is neither")
+        self.masses: list[float] = []
+
+    def prompt(self, text: str, reply: str) -> str:
+        return self.spec.render("judge", self.teacher.mode, rubric=self.rubric, input=_flat(text),
+                                reply=_flat(reply))
+
+    def rate(self, text: str, reply: str) -> float | None:
+        """Expected rating in [1, 5]; None when the teacher gave no rating at all."""
+        probs, mass = self.rater.rate(self.prompt(text, reply))
+        if mass is not None:
+            self.masses.append(mass)
+        rating = expected_rating(probs)
+        return None if rating is None else round(rating, 4)
+
+    def info(self) -> dict:
+        """What the judge was: teacher, rubric, pass mark, and how much it kept to the rating format."""
+        return {"teacher": str(self.teacher), "rubric": self.rubric, "pass_rating": self.pass_rating,
+                "rating_mass": round(sum(self.masses) / len(self.masses), 4) if self.masses else None}
+
+    def close(self) -> None:
+        self.rater.close()
+
+
+def _flat(text: str) -> str:
+    """One line per paragraph: the judge prompt keeps its shape whatever the reply's layout."""
+    return " ".join(text.split())
+
+
+def calibrate(judge_ratings: list[float | None], decisions: list[str], human_ratings: list[float | None],
+              pass_rating: int) -> dict:
+    """Agreement of the judge with reviewers on the same replies.
+
+    ``decisions`` are the reviewers' (accepted / corrected / discarded); accepted counts as a
+    pass. Items the judge could not rate are left out; ratings pair only where both exist.
+    """
+    pairs = [(j, d) for j, d in zip(judge_ratings, decisions, strict=True) if j is not None]
+    judge_pass = ["pass" if passes(j, pass_rating) else "fail" for j, _ in pairs]
+    human_pass = ["pass" if d == "accepted" else "fail" for _, d in pairs]
+    rated = [(j, h) for j, h in zip(judge_ratings, human_ratings, strict=True) if j is not None and h is not None]
+    n = len(pairs)
+    out = {"n": n, "n_rated": len(rated),
+           "kappa": _round(cohen_kappa(judge_pass, human_pass)) if n else None,
+           "agreement": round(sum(a == b for a, b in zip(judge_pass, human_pass)) / n, 4) if n else None,
+           "judge_pass_rate": round(judge_pass.count("pass") / n, 4) if n else None,
+           "human_pass_rate": round(human_pass.count("pass") / n, 4) if n else None,
+           "spearman": _round(spearman([j for j, _ in rated], [h for _, h in rated])),
+           "pearson": _round(pearson([j for j, _ in rated], [h for _, h in rated]))}
+    out["status"], out["verdict"] = _verdict(out)
+    return out
+
+
+def _verdict(c: dict) -> tuple[str, str]:
+    figures = (f"Cohen's kappa {_fmt(c['kappa'])} on {c['n']} pass/fail decisions (raw agreement "
+               f"{_fmt(c['agreement'])}); Spearman {_fmt(c['spearman'])}, Pearson {_fmt(c['pearson'])} against "
+               f"{c['n_rated']} human ratings")
+    if c["n"] < MIN_CALIBRATION:
+        return "too_few", (f"The judge is NOT calibrated: only {c['n']} reviewed records could be checked "
+                           f"(fewer than {MIN_CALIBRATION}), too few to trust it ({figures}). Review more "
+                           "records and evaluate again.")
+    kappa, rho = c["kappa"], c["spearman"]
+    if (kappa is None or kappa < POOR_KAPPA) or (rho is not None and rho < POOR_RHO):
+        return "poor", (f"The judge agrees POORLY with the reviewers ({figures}): do not trust the judge "
+                        "column; read the replies or use a stronger teacher as the judge.")
+    if kappa >= GOOD_KAPPA and (rho is None or rho >= GOOD_RHO):
+        return "good", f"The judge agrees well with the reviewers ({figures})."
+    return "moderate", f"The judge agrees moderately with the reviewers ({figures}): use it to rank, not to decide."
+
+
+def uncalibrated(why: str) -> dict:
+    """The calibration entry when there is nothing to check the judge against."""
+    return {"n": 0, "n_rated": 0, "kappa": None, "agreement": None, "judge_pass_rate": None,
+            "human_pass_rate": None, "spearman": None, "pearson": None, "status": "uncalibrated",
+            "verdict": f"The judge is NOT calibrated: {why}, so nobody has checked its scores against human "
+                       "decisions. Treat the judge column as unverified."}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.2f}"
