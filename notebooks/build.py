@@ -47,7 +47,7 @@ REVIEW = [
     code("""
 # A remote Argilla when ARGILLA_API_URL / WORKBENCH_ARGILLA_URL is set, else the local one (started if needed).
 record("argilla_url", ensure_argilla())
-review = ReviewPanel(ReviewConfig(task=task, version=version, policy=policy))
+review = ReviewPanel(ReviewConfig(task=task, version=version, policy=policy, dataset=argilla_dataset))
 if not interactive:
     press(review, "push")
     press(review, "run")
@@ -85,7 +85,7 @@ else:
 EVALUATE = [
     code("""
 evaluate = EvaluatePanel(EvaluateConfig(task=task, runs=[run] if run else None, strategies=strategies,
-                                        students=students, limit=limit))
+                                        students=students, limit=limit, plan_size=plan_size))
 if not interactive:
     press(evaluate)
     press(evaluate, "plan_next")
@@ -153,6 +153,7 @@ decide what people did not.
 task = "support_intents"
 version = None       # synthetic version to push; None: the latest
 policy = "human"     # human | wait | auto
+argilla_dataset = None  # the dataset's name in Argilla; None: the task's name
 {INTERACTIVE}
 """),
         code("""
@@ -197,6 +198,7 @@ run = None           # a train run folder; None: the latest finished run of each
 strategies = None    # e.g. ["prompt", "fewshot", "finetuned"]; None: all
 students = None      # e.g. ["minilm-l6"]; None: the bundled three
 limit = None         # score only N held-out rows (quick looks)
+plan_size = 100      # new examples the next round's plan asks for
 {INTERACTIVE}
 """),
         code("""
@@ -221,6 +223,7 @@ seed = 0
 plan = None
 version = None
 policy = "human"     # review: human | wait | auto
+argilla_dataset = None
 student = None       # None: the task's default
 dataset = None
 epochs = None
@@ -229,6 +232,7 @@ run = None
 strategies = None
 students = None
 limit = None
+plan_size = 100
 regenerate = False   # headless: also generate the planned next round
 {INTERACTIVE}
 """),

@@ -37,14 +37,21 @@ class Panel(widgets.VBox):
             b.disabled = True
         self.status_line.value = f"<b>busy</b>: {html.escape(what)}..."
         self.last_error = None
+        error = None
         try:
             with self.output:
-                yield
-            self.status_line.value = f"done: {html.escape(what)}"
-        except Exception as exc:  # shown in the panel, not swallowed: the log keeps the traceback
-            self.last_error = exc
-            self.status_line.value = f"<span style='color:#b00'><b>error</b>: {html.escape(str(exc))}</span>"
-            self.say(f"error while {what}: {exc}\n" + "".join(traceback.format_exception(exc)[-3:]))
+                # Caught inside the Output block: in a kernel, Output.__exit__ swallows an exception
+                # (it prints the traceback in the widget), and the panel would then say "done".
+                try:
+                    yield
+                except Exception as exc:
+                    error = exc
+            if error is None:
+                self.status_line.value = f"done: {html.escape(what)}"
+            else:  # shown in the panel, not swallowed: the log keeps the traceback
+                self.last_error = error
+                self.status_line.value = f"<span style='color:#b00'><b>error</b>: {html.escape(str(error))}</span>"
+                self.say(f"error while {what}: {error}\n" + "".join(traceback.format_exception(error)[-3:]))
         finally:
             for b in self.buttons:
                 b.disabled = False

@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -113,8 +115,18 @@ def open_dataset(cfg: ReviewConfig, spec: TaskSpec, create: bool):
     return client, url, dataset.create()
 
 
+def suggestion_agent(teacher: str) -> str:
+    """The teacher spec as an Argilla suggestion agent, which allows only letters, digits, ``-_:./``
+    and spaces: ``llamacpp:gemma3-270m?mode=completion`` -> ``llamacpp:gemma3-270m mode completion``.
+    The metadata keeps the spec as it is.
+    """
+    return " ".join(re.sub(r"[^a-zA-Z0-9\-_:./\s]+", " ", teacher).split()) or "teacher"
+
+
 def _records(spec: TaskSpec, rows: list[dict], version: str, teacher: str, progress: bool):
     import argilla as rg
+
+    agent = suggestion_agent(teacher)
 
     question = answer_question(spec)
     main = "text" if spec.type == "classification" else "input"
@@ -125,9 +137,9 @@ def _records(spec: TaskSpec, rows: list[dict], version: str, teacher: str, progr
         if spec.type == "classification":
             # Score: the share of the message's nearest seeds that carry the teacher's label.
             suggestion = rg.Suggestion(question, row["label"], score=round(vote.get(row["label"], 0.0), 3),
-                                       agent=teacher)
+                                       agent=agent)
         else:
-            suggestion = rg.Suggestion(question, row["output"], agent=teacher)
+            suggestion = rg.Suggestion(question, row["output"], agent=agent)
         metadata = {"teacher": teacher, "template": row.get("template", ""), "version": version,
                     "similarity": float(row.get("max_similarity") or 0.0), "length": int(row.get("chars") or 0)}
         records.append(rg.Record(id=row["id"], fields={f: row[f] for f in text_fields(spec)}, metadata=metadata,

@@ -1,0 +1,104 @@
+"""The notebooks run headless with papermill: the stage pipeline and the end-to-end notebook.
+
+Real kernels, the bundled models and the session's local Argilla; tiny parameters. What the
+tests assert is what the notebooks recorded with ``record(name, value)``, read back from the
+executed notebooks, checked against the files the stages wrote.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench.notebook import NOTEBOOKS, PipelineConfig, PipelineError, read_records, run_pipeline
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = {"n": 12, "policy": "auto", "max_steps": 3, "strategies": ["prompt", "fewshot", "finetuned"],
+        "students": ["minilm-l6"], "limit": 10, "interactive": False}
+
+
+@pytest.fixture
+def argilla_env(local_argilla, monkeypatch):
+    from workbench.settings import get_settings
+
+    monkeypatch.setenv("WORKBENCH_ARGILLA_URL", local_argilla.url)
+    monkeypatch.setenv("WORKBENCH_ARGILLA_API_KEY", local_argilla.credentials().api_key)
+    get_settings.cache_clear()
+    return local_argilla
+
+
+def test_notebooks_are_built_from_build_py_and_committed_without_outputs(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("build", REPO / "notebooks" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    build.build(tmp_path)
+    for name in ["00_end_to_end.ipynb", *NOTEBOOKS.values()]:
+        committed = nbformat.read(str(REPO / "notebooks" / name), as_version=4)
+        assert committed == nbformat.read(str(tmp_path / name), as_version=4), f"run notebooks/build.py: {name}"
+        tagged = [c for c in committed.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1 and "interactive = True" in tagged[0].source
+        code = [c for c in committed.cells if c.cell_type == "code"]
+        assert all(not c.outputs and c.execution_count is None for c in code), name
+
+
+@pytest.mark.slow
+def test_pipeline_runs_the_stage_notebooks_skips_done_stages_and_stops_on_failure(argilla_env):
+    params = {**TINY, "argilla_dataset": "pipeline-notebooks"}
+    result = run_pipeline(PipelineConfig(task="support_intents", parameters=params, progress=False))
+    rec = result.records
+    assert [s["status"] for s in result.stages.values()] == ["done"] * 4
+    assert rec["generate"]["version"] == "v001" and rec["generate"]["rows"] == 12
+    # each stage worked on what the one before it made
+    assert rec["review"]["dataset"] == "reviewed/v001" and rec["review"]["reviewed"] == 12
+    assert sum(rec["review"]["decisions"].values()) == 12
+    run = Path(rec["train"]["run"])
+    card = (run / "README.md").read_text()
+    assert "reviewed/v001" in card and json.loads((run / "metrics.json").read_text()) == rec["train"]["metrics"]
+    table = rec["evaluate"]["table"]
+    assert {(r["strategy"], r["model"].split(" ")[0]) for r in table} == {
+        ("prompt", "minilm-l6"), ("fewshot", "minilm-l6"), ("finetuned", "minilm-l6")}
+    finetuned = next(r for r in table if r["strategy"] == "finetuned")
+    assert run.name in finetuned["model"]  # evaluate scored the run that train made
+    best = rec["evaluate"]["best"]
+    assert any((r["strategy"], r["macro_f1"]) == (best["strategy"], best["value"]) for r in table)
+    assert result.report and "macro-F1" in (result.folder / "report" / "report.md").read_text()
+    for stage, name in NOTEBOOKS.items():  # every executed notebook is kept in the run folder
+        assert read_records(result.folder / name) == rec[stage]
+
+    again = run_pipeline(PipelineConfig(task="support_intents", parameters=params, progress=False))
+    assert [s["status"] for s in again.stages.values()] == ["skipped"] * 4
+    assert again.records == rec
+
+    with pytest.raises(PipelineError) as failed:
+        run_pipeline(PipelineConfig(task="support_intents", parameters={**params, "student": "no-such-student"},
+                                    progress=False))
+    err = failed.value
+    assert err.stage == "train" and err.cell is not None and "no-such-student" in err.error
+    assert "no-such-student" in str(err) and str(err.notebook) in str(err)
+    kept = nbformat.read(str(err.notebook), as_version=4)  # the failed notebook is there to inspect
+    assert any(o.get("output_type") == "error" for c in kept.cells if c.cell_type == "code" for o in c.outputs)
+    state = json.loads((result.folder / "pipeline.json").read_text())["stages"]
+    assert state["generate"]["status"] == "done" and state["train"]["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_end_to_end_notebook_runs_the_loop_headless(argilla_env, tmp_path):
+    import papermill as pm
+
+    out = tmp_path / "00_end_to_end.ipynb"
+    params = {**TINY, "argilla_dataset": "end-to-end-notebook", "strategies": ["prompt", "finetuned"],
+              "plan_size": 6, "regenerate": True}
+    pm.execute_notebook(str(REPO / "notebooks" / "00_end_to_end.ipynb"), str(out), parameters=params,
+                        cwd=str(tmp_path), progress_bar=False)
+    rec = read_records(out)
+    assert rec["version"] == "v001" and rec["rows"] == 12
+    assert rec["dataset"] == "reviewed/v001" and rec["reviewed"] == 12
+    assert Path(rec["run"], "model").is_dir() and Path(rec["report"]).is_file()
+    assert {r["strategy"] for r in rec["table"]} == {"prompt", "finetuned"}
+    assert rec["plan"] and Path(rec["plan"]).is_file()
+    assert rec["next_version"] == "v002"  # the planned round was generated from the errors
