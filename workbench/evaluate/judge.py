@@ -10,8 +10,8 @@ the rating mapped onto [0, 1] (``(rating - 1) / 4``), the scale of the quality b
 - llama.cpp teachers: the rating tokens' log-probabilities directly (the prompt prefix
   shared between calls stays in the KV cache). Chat teachers get the ``judge_chat``
   template in their chat format, with ``Rating:`` started for them.
-- OpenAI-compatible teachers: one token with ``top_logprobs``; a server that gives no
-  log-probabilities has its answer's first digit read instead.
+- OpenAI-compatible teachers: one token with ``top_logprobs``; from a server that refuses
+  log-probabilities (or gives none) the first digit of its answer is read instead.
 
 :func:`calibrate` is how nobody trusts an uncalibrated judge: on a reviewed version, the
 judge rates the teacher's suggestions the reviewers saw, and its pass/fail is compared with
@@ -116,22 +116,37 @@ class OpenAIRater:
         self.teacher = teacher
         self.client = openai.OpenAI(base_url=teacher.base_url, api_key=get_settings().api_key() or "not-needed",
                                     max_retries=2)
+        self.logprobs = True  # until the server refuses them
 
-    def rate(self, prompt: str) -> tuple[dict[int, float], float | None]:
+    def _ask(self, prompt: str) -> tuple[list[tuple[str, float]], str]:
+        """(top tokens of the answer with their log-probabilities, the answer's text)."""
+        want = {"logprobs": 20} if self.teacher.mode == "completion" else {"logprobs": True, "top_logprobs": 20}
         if self.teacher.mode == "completion":
-            resp = self.client.completions.create(model=self.teacher.model, prompt=prompt + " ", max_tokens=1,
-                                                  temperature=0, logprobs=20)
+            resp = self.client.completions.create(model=self.teacher.model, prompt=prompt + " ", temperature=0,
+                                                  max_tokens=1 if self.logprobs else 4,
+                                                  **(want if self.logprobs else {}))
             choice = resp.choices[0]
             tops = (choice.logprobs.top_logprobs or [{}])[0] if choice.logprobs else {}
-            pairs, text = list(tops.items()), choice.text
-        else:
-            resp = self.client.chat.completions.create(
-                model=self.teacher.model, messages=[{"role": "user", "content": prompt}], max_tokens=1,
-                temperature=0, logprobs=True, top_logprobs=20)
-            choice = resp.choices[0]
-            content = choice.logprobs.content if choice.logprobs else None
-            pairs = [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
-            text = choice.message.content or ""
+            return list(tops.items()), choice.text
+        resp = self.client.chat.completions.create(model=self.teacher.model, temperature=0,
+                                                   messages=[{"role": "user", "content": prompt}],
+                                                   max_tokens=1 if self.logprobs else 4,
+                                                   **(want if self.logprobs else {}))
+        choice = resp.choices[0]
+        content = choice.logprobs.content if choice.logprobs else None
+        return ([(t.token, t.logprob) for t in content[0].top_logprobs] if content else []), \
+            choice.message.content or ""
+
+    def rate(self, prompt: str) -> tuple[dict[int, float], float | None]:
+        import openai
+
+        try:
+            pairs, text = self._ask(prompt)
+        except openai.BadRequestError:
+            if not self.logprobs:
+                raise
+            self.logprobs = False  # a server without log-probabilities: read the digit it writes
+            pairs, text = self._ask(prompt)
         p: dict[int, float] = {}
         for token, logprob in pairs:
             if token.strip() in {str(r) for r in RATINGS}:
