@@ -239,6 +239,14 @@ def _verdict(c: dict) -> tuple[str, str]:
                            f"(fewer than {MIN_CALIBRATION}), too few to trust it ({figures}). Review more "
                            "records and evaluate again.")
     kappa, rho = c["kappa"], c["spearman"]
+    if c["human_pass_rate"] in (0.0, 1.0):
+        side = "accepted" if c["human_pass_rate"] == 1.0 else "corrected or discarded"
+        ranked = (f"; its ratings rank them with Spearman {_fmt(rho)} against the reviewers'" if rho is not None
+                  else "")
+        return "one_sided", (f"The judge is NOT calibrated: reviewers {side} all {c['n']} reviewed records, so "
+                             f"pass/fail agreement cannot be measured (the judge passed "
+                             f"{_fmt(c['judge_pass_rate'])} of them{ranked}). Review a round with both good and "
+                             "bad replies.")
     if (kappa is None or kappa < POOR_KAPPA) or (rho is not None and rho < POOR_RHO):
         return "poor", (f"The judge agrees POORLY with the reviewers ({figures}): do not trust the judge "
                         "column; read the replies or use a stronger teacher as the judge.")

@@ -66,3 +66,11 @@ def test_verdicts_poor_moderate_good():
 def test_uncalibrated_says_so():
     c = uncalibrated("task 't' has no reviewed records")
     assert c["status"] == "uncalibrated" and "NOT calibrated" in c["verdict"] and "no reviewed" in c["verdict"]
+
+
+def test_one_sided_reviews_cannot_calibrate_pass_fail():
+    # every suggestion was rejected: kappa is 0 whatever the judge does, so it is not reported as agreement
+    c = calibrate([1.0, 4.0, 2.0, 1.5, 1.0, 1.0, 3.9, 1.0, 2.0, 1.0], ["discarded"] * 5 + ["corrected"] * 5,
+                  [1, 2, 1, 1, 1, 1, 2, 1, 1, 1], 4)
+    assert c["status"] == "one_sided" and c["judge_pass_rate"] == 0.2 and c["human_pass_rate"] == 0.0
+    assert "NOT calibrated" in c["verdict"] and "corrected or discarded all 10" in c["verdict"]
