@@ -8,6 +8,7 @@ with workbench.store: good replies the reviewers accepted, others they corrected
 """
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -165,5 +166,5 @@ def test_cli_json_and_an_uncalibrated_judge_said_plainly(tmp_path, monkeypatch):
     assert [(r["strategy"], r["model"]) for r in d["rows"]] == [("prompt", "smollm2-135m")]
     assert d["type"] == "generation" and d["plan"] is None and d["rows"][0]["judge"] is not None
     assert d["judge_calibration"]["status"] == "uncalibrated"
-    md = open(d["report_md"]).read()
+    md = Path(d["report_md"]).read_text()
     assert "The judge is NOT calibrated" in md and "no reviewed records" in md

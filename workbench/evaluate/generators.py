@@ -23,8 +23,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from workbench.evaluate.profile import disk_bytes, torch_parameters
 from workbench.tasks import TaskSpec

@@ -57,17 +57,17 @@ def build(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig, new
     from workbench.evaluate.strategies import EmbeddingScorer
     from workbench.generate.teachers import TeacherSpec
 
-    examples = lambda text: []  # noqa: E731
+    examples = lambda text: []
     knn = None
     if cell.strategy in ("retrieval", "finetuned_retrieval"):
         from workbench.models import load_embedder
 
         knn = EmbeddingScorer.index(load_embedder("minilm-l6"), [r["input"] for r in pool])
         # Most similar last: nearest to the message the model answers.
-        examples = lambda text: [pool[i] for i in knn.neighbours(text, cfg.k)[::-1]]  # noqa: E731
+        examples = lambda text: [pool[i] for i in knn.neighbours(text, cfg.k)[::-1]]
     elif cell.strategy in ("fewshot", "teacher"):
         seeds = shots(spec, cfg)
-        examples = lambda text: seeds  # noqa: E731
+        examples = lambda text: seeds
     if cell.strategy == "teacher":
         teacher = TeacherSpec.parse(cfg.teacher or _default_teacher())
         if teacher.kind == "openai":
@@ -107,7 +107,7 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
     gc.collect()
     items = [{"rouge_l": round(rouge_l(p, r), 4), "chrf": round(chrf(p, r), 4),
               "length_ratio": round(length_ratio(p, r), 4)} for p, r in zip(replies, refs)]
-    mean = lambda key: round(sum(i[key] for i in items) / len(items), 4)  # noqa: E731
+    mean = lambda key: round(sum(i[key] for i in items) / len(items), 4)
     return {"strategy": cell.strategy, "model": cell.model, "rouge_l": mean("rouge_l"), "chrf": mean("chrf"),
             "length_ratio": mean("length_ratio"), "judge": None, "judge_pass": None,
             "latency_p50_ms": round(1000 * percentile(latencies, 50), 2),

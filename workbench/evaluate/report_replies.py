@@ -30,10 +30,10 @@ def _judge_lines(judge: dict | None) -> list[str]:
     if judge.get("skipped"):
         return [f"No judge: {judge['skipped']}.", judge["calibration"]["verdict"]]
     c = judge["calibration"]
-    lines = [c["verdict"],
-             f"Judge: teacher `{judge['teacher']}` rates each reply 1-5 against the rubric below, read from its "
-             f"probabilities of the rating tokens; a reply passes at {judge['pass_rating']} or more. Its score is "
-             f"(rating - 1) / 4. Share of probability it put on the rating tokens: {_num(judge.get('rating_mass'))}.",
+    how = (f"Judge: teacher `{judge['teacher']}` rates each reply 1-5 against the rubric below, read from its "
+           f"probabilities of the rating tokens; a reply passes at {judge['pass_rating']} or more. Its score is "
+           f"(rating - 1) / 4. Share of probability it put on the rating tokens: {_num(judge.get('rating_mass'))}.")
+    lines = [c["verdict"], how,
              f"Score the judge gives the held-out references (written by people): {_num(judge.get('reference_score'))}."]
     if c["status"] != "uncalibrated":
         lines.append(f"Checked on {c['n']} reviewed records of {c.get('dataset')}: Cohen's kappa {_num(c['kappa'])} "
