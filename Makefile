@@ -34,8 +34,14 @@ chromium:
 
 setup: $(STAMP) argilla-env chromium
 
-demo: $(STAMP)
-	$(VENV)/bin/workbench generate --task $(TASK) --n $(N)
+# The whole loop on the embedded defaults: generate, the local Argilla with review policy auto,
+# train, evaluate, report. The stage notebooks run headless (papermill) into
+# .workbench/pipelines/$(TASK)/demo/; run it again and finished stages are skipped.
+DEMO_PARAMS ?= -p limit=60
+demo: argilla-env
+	$(VENV)/bin/workbench argilla up
+	$(VENV)/bin/workbench pipeline run --task $(TASK) --id demo -p n=$(N) -p policy=auto $(DEMO_PARAMS)
+	@echo "Argilla's owner and password: .venv/bin/workbench argilla credentials"
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

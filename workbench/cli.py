@@ -385,6 +385,9 @@ def pipeline_run(
     lines.append(f"run folder: {result.folder}")
     if result.report:
         lines.append(f"report: {result.report}")
+    argilla = result.records.get("review", {}).get("argilla_url")
+    if argilla:
+        lines.append(f"Argilla UI: {argilla}")
     _emit(result.to_dict(), as_json, "\n".join(lines))
 
 if __name__ == "__main__":
