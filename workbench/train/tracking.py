@@ -87,7 +87,7 @@ class RunTracker(TrainerCallback):
 
             self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=f"train {self.title}",
                             unit="step", dynamic_ncols=True)
-        if _in_notebook():
+        if _in_notebook() and self.listener is None:  # a listener (a panel) draws the curve itself
             from IPython.display import display
 
             self.display = display(display_id=True)
