@@ -37,6 +37,7 @@ def render_card(run: dict[str, Any]) -> str:
         "task-spec hash (now)": run.get("spec_hash"),
         "rows used (train / validation)": f"{run.get('rows', {}).get('train')} / {run.get('rows', {}).get('validation')}",
         "rows dropped": run.get("rows", {}).get("dropped"),
+        "task seed examples added": run.get("rows", {}).get("seeds_added"),
     }
     metrics = run.get("metrics", {})
     front = "\n".join(["---", "library_name: transformers", f"base_model: {run.get('student_path', '')}",
@@ -47,6 +48,11 @@ def render_card(run: dict[str, Any]) -> str:
     usage = (f"from workbench.train import load_student\n"
              f"student = load_student({run.get('run_dir', run.get('run_id'))!r})\n"
              f"student.predict([\"...\"])")
+    if run.get("pooling") == "mean":
+        usage += ("\n\n# without the workbench: the head pools by the mean of the token states, in\n"
+                  "# model/mean_pooling.py, so transformers needs trust_remote_code=True\n"
+                  "from transformers import AutoModelForSequenceClassification\n"
+                  "model = AutoModelForSequenceClassification.from_pretrained('model', trust_remote_code=True)")
     parts = [
         front,
         f"# {run.get('task')}: {run.get('student')} ({run.get('objective')}, {run.get('method')})",

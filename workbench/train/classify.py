@@ -1,5 +1,11 @@
 """Sequence classification: an encoder or decoder with a label head, LoRA or full fine-tuning.
 
+BERT-family encoders (MiniLM) pool by the mean of their token states
+(:mod:`workbench.train.mean_pooling`: how sentence-transformers trained them) and their head
+starts as a nearest-prototype classifier (:func:`init_head_from_prototypes`): each label's
+weight row is the normalised mean embedding of that label's examples, so training starts
+at few-shot quality instead of chance. Decoders keep transformers' own head (last token).
+
 Rows are tokenized without padding; :class:`PadCollator` pads each batch only to its own
 longest row, and the Trainer's length-grouped sampler puts rows of similar length together,
 so little of the work is padding.
@@ -27,26 +33,86 @@ def load_tokenizer(path: Path):
     return tok
 
 
-def build_classifier(path: Path, labels: list[str], method: str, r: int, alpha: int, dropout: float, dtype):
-    """The student with a fresh head over ``labels``; LoRA-wrapped unless ``method='full'``."""
-    from transformers import AutoModelForSequenceClassification
+# Prototype head: logits = PROTOTYPE_SCALE x cosine(sentence, label prototype), roughly (the
+# sentence vector is divided by the mean norm, not its own). 10 spreads the cosines of one
+# message to the labels (about 0.1 to 0.7) into confident but not saturated probabilities.
+PROTOTYPE_SCALE = 10.0
 
+
+def pooling_of(path: Path) -> str:
+    """'mean' for BERT-family encoders (mean-pooled head), else 'default' (transformers' head)."""
+    import json
+
+    config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+    return "mean" if config.get("model_type") in ("bert", "bert-mean-pooling") else "default"
+
+
+def load_classifier(path: Path, pooling: str, dtype, **kwargs):
+    """The sequence classifier class for ``pooling``, loaded from ``path``."""
+    from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
-    tok = load_tokenizer(path)
+    if pooling == "mean":
+        from workbench.train.mean_pooling import MeanPoolingBertForSequenceClassification as cls
+    else:
+        cls = AutoModelForSequenceClassification
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the head is new by design: no "MISSING weights" report for it
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(
-            str(path), num_labels=len(labels), id2label=dict(enumerate(labels)),
-            label2id={lab: i for i, lab in enumerate(labels)}, dtype=dtype)
+        return cls.from_pretrained(str(path), dtype=dtype, **kwargs)
     finally:
         hf_logging.set_verbosity(level)
+
+
+def build_classifier(path: Path, labels: list[str], method: str, r: int, alpha: int, dropout: float, dtype,
+                     prototypes: dict[str, list[str]] | None = None, max_length: int = 128):
+    """The student with a fresh head over ``labels``; LoRA-wrapped unless ``method='full'``.
+
+    ``prototypes`` (label -> example texts) initialise a mean-pooled encoder's head
+    (:func:`init_head_from_prototypes`); returns (model, tokenizer, pooling).
+    """
+    tok = load_tokenizer(path)
+    pooling = pooling_of(path)
+    model = load_classifier(path, pooling, dtype, num_labels=len(labels), id2label=dict(enumerate(labels)),
+                            label2id={lab: i for i, lab in enumerate(labels)})
     # Decoder classifiers pool the last non-pad token, so they must know the pad id.
     model.config.pad_token_id = tok.pad_token_id
+    if pooling == "mean" and prototypes:
+        init_head_from_prototypes(model, tok, labels, prototypes, max_length)
     if method == "lora":
         model = with_lora(model, r, alpha, dropout, "SEQ_CLS")
-    return model, tok
+    return model, tok, pooling
+
+
+def init_head_from_prototypes(model, tok, labels: list[str], texts: dict[str, list[str]], max_length: int,
+                              batch_size: int = 64) -> None:
+    """Set the head of a mean-pooled classifier to its labels' prototypes.
+
+    Row ``i`` of the weight is the normalised mean embedding of ``texts[labels[i]]``, scaled
+    by ``PROTOTYPE_SCALE / mean sentence norm``; the bias is 0. A label without texts keeps
+    a zero row (its logit starts at 0).
+    """
+    import torch
+
+    flat = [(i, t) for i, lab in enumerate(labels) for t in texts.get(lab, [])]
+    if not flat:
+        return
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        vecs = []
+        for start in range(0, len(flat), batch_size):
+            enc = tok([t for _, t in flat[start:start + batch_size]], truncation=True, max_length=max_length,
+                      padding=True, return_tensors="pt")
+            vecs.append(model.embed(enc["input_ids"], enc["attention_mask"], enc.get("token_type_ids")))
+        vecs = torch.cat(vecs)
+        owner = torch.tensor([i for i, _ in flat])
+        weight = torch.zeros_like(model.classifier.weight)
+        for i in owner.unique().tolist():
+            weight[i] = torch.nn.functional.normalize(vecs[owner == i].mean(0), dim=0)
+        model.classifier.weight.copy_(weight * PROTOTYPE_SCALE / vecs.norm(dim=-1).mean())
+        model.classifier.bias.zero_()
+    model.train(was_training)
 
 
 def encode_classification(rows: list[dict[str, str]], tok, labels: list[str], max_length: int):

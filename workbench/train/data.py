@@ -111,6 +111,43 @@ def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
     return result
 
 
+def add_seeds(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str, str]], int]:
+    """``rows`` plus the task's seed examples that are not among them already (nor held out).
+
+    The seeds are the task author's real messages, a few per label; a small teacher's rows
+    imitate them with label noise (on support_intents a third of the gemma3-270m rows are
+    closer to another label's seeds). Training on both keeps the student anchored to real
+    examples. Returns the rows and how many seeds were added.
+    """
+    columns = ("text", "label") if spec.type == "classification" else ("input", "output")
+    seen = {_norm(r[columns[0]]) for r in rows}
+    seen |= {_norm(r.get("text") or r.get("input") or "") for r in spec.heldout_examples()}
+    labels = set(spec.label_names)
+    added = []
+    for seed in spec.seed_examples:
+        if not all(isinstance(seed.get(c), str) and seed[c].strip() for c in columns):
+            continue
+        if spec.type == "classification" and seed["label"] not in labels:
+            continue
+        if _norm(seed[columns[0]]) not in seen:
+            seen.add(_norm(seed[columns[0]]))
+            added.append({c: seed[c] for c in columns})
+    return list(rows) + added, len(added)
+
+
+def prototype_texts(train_rows: list[dict[str, str]], spec: TaskSpec) -> dict[str, list[str]]:
+    """Per label, the texts its prototype is the mean of: the label's seed examples among the
+    training rows (real messages), or, for a label without any, all of its training rows."""
+    seeds = {_norm(r["text"]) for r in spec.seed_examples if r.get("text")}
+    out: dict[str, list[str]] = {}
+    for label in spec.label_names:
+        texts = [r["text"] for r in train_rows if r["label"] == label]
+        real = [t for t in texts if _norm(t) in seeds]
+        if texts:
+            out[label] = real or texts
+    return out
+
+
 def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
                stratify: str | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A seeded train/validation split; stratified by ``stratify`` so rare labels appear in both.

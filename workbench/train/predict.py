@@ -97,22 +97,30 @@ class TrainedStudent:
 def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -> TrainedStudent:
     """Load a finished run's model for inference (merged weights unless ``adapter=True``)."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     run_dir = find_run(run)
     info = json.loads((run_dir / "run.json").read_text())
     device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    auto = AutoModelForSequenceClassification if info["objective"] == "classify" else AutoModelForCausalLM
+    classify = info["objective"] == "classify"
+    pooling = info.get("pooling") or "default"  # runs from before mean pooling have none
+
+    def load(path, **kwargs):
+        if classify:
+            from workbench.train.classify import load_classifier
+
+            return load_classifier(path, pooling, torch.float32, **kwargs)
+        return AutoModelForCausalLM.from_pretrained(str(path), dtype=torch.float32, **kwargs)
+
     tok = AutoTokenizer.from_pretrained(str(run_dir / "model"))
     if adapter:
         if not (run_dir / "adapter").is_dir():
             raise RunNotFoundError(f"run {run_dir.name} has no adapter (method={info['method']}); load it without adapter=True")
         from peft import PeftModel
 
-        kwargs = {"num_labels": len(info["labels"])} if info["objective"] == "classify" else {}
-        base = auto.from_pretrained(info["student_path"], dtype=torch.float32, **kwargs)
+        base = load(info["student_path"], **({"num_labels": len(info["labels"])} if classify else {}))
         base.config.pad_token_id = tok.pad_token_id
         model = PeftModel.from_pretrained(base, str(run_dir / "adapter"))
     else:
-        model = auto.from_pretrained(str(run_dir / "model"), dtype=torch.float32)
+        model = load(run_dir / "model")
     return TrainedStudent(run_dir, info, model.to(device).eval(), tok, device)

@@ -35,7 +35,7 @@ from workbench import __version__
 from workbench.settings import get_settings
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
-from workbench.train.data import TrainDataError, load_rows, resolve_dataset, split_rows
+from workbench.train.data import TrainDataError, add_seeds, load_rows, resolve_dataset, split_rows
 from workbench.train.students import resolve_student
 
 DEFAULT_MAX_LENGTH = {"classify": 128, "sft": 384}
@@ -120,7 +120,7 @@ def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
           "max_length": cfg.max_length or DEFAULT_MAX_LENGTH[objective], "seed": cfg.seed,
           "max_steps": cfg.max_steps, "warmup_ratio": cfg.warmup_ratio, "weight_decay": cfg.weight_decay,
           "early_stopping_patience": cfg.early_stopping_patience, "checkpoint_every": cfg.checkpoint_every,
-          "class_weights": cfg.class_weights and objective == "classify"}
+          "class_weights": cfg.class_weights and objective == "classify", "train_on_seeds": cfg.train_on_seeds}
     if cfg.method == "lora":
         hp.update(lora_r=r, lora_alpha=cfg.lora_alpha or 2 * r, lora_dropout=cfg.lora_dropout)
     return hp
@@ -158,7 +158,8 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     from workbench.train.tracking import RunTracker
 
     plan = plan_hardware(cfg.device, hp["batch_size"])
-    train_rows, val_rows = split_rows(data.rows, hp["validation_fraction"], cfg.seed,
+    rows, seeds_added = add_seeds(data.rows, spec) if cfg.train_on_seeds else (data.rows, 0)
+    train_rows, val_rows = split_rows(rows, hp["validation_fraction"], cfg.seed,
                                       stratify="label" if objective == "classify" else None)
     set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
     path = student.path()
@@ -169,10 +170,11 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
 
         from workbench.train.classify import (build_classifier, classification_metrics, encode_classification,
                                               weighted_loss)
-        from workbench.train.data import class_weights
+        from workbench.train.data import class_weights, prototype_texts
 
-        model, tok = build_classifier(path, labels, cfg.method, hp.get("lora_r", 0), hp.get("lora_alpha", 0),
-                                      cfg.lora_dropout, torch.float32)
+        model, tok, pooling = build_classifier(path, labels, cfg.method, hp.get("lora_r", 0), hp.get("lora_alpha", 0),
+                                               cfg.lora_dropout, torch.float32, prototype_texts(train_rows, spec),
+                                               hp["max_length"])
         train_ds = encode_classification(train_rows, tok, labels, hp["max_length"])
         val_ds = encode_classification(val_rows, tok, labels, hp["max_length"]) if val_rows else None
         trainer_cls = Trainer
@@ -184,6 +186,7 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
         from workbench.train.sft import AnswerOnlyTrainer, build_causal_lm, encode_sft
 
         model, tok = build_causal_lm(path, cfg.method, hp["lora_r"], hp["lora_alpha"], cfg.lora_dropout, torch.float32)
+        pooling = None
         train_ds, dropped_long = encode_sft(train_rows, tok, hp["max_length"])
         val_ds = encode_sft(val_rows, tok, hp["max_length"])[0] if val_rows else None
         trainer_cls = AnswerOnlyTrainer
@@ -224,7 +227,7 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     info = {
         "task": spec.name, "type": spec.type, "objective": objective, "method": cfg.method, "run_id": run_dir.name,
         "run_dir": str(run_dir), "student": student.name, "student_path": str(path),
-        "labels": labels if objective == "classify" else None,
+        "labels": labels if objective == "classify" else None, "pooling": pooling,
         "dataset": {"kind": version.kind, "version": version.version, "path": str(version.path),
                     "data_sha256": manifest.get("data_sha256"),
                     "teacher": manifest.get("teacher") or ", ".join(data.teachers) or None,
@@ -232,6 +235,7 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
                     "source_versions": manifest.get("parent_synthetic_versions") or data.sources or None},
         "spec_hash": spec.spec_hash(), "hyperparameters": {**hp, "effective_batch_size": plan.batch_size},
         "rows": {"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
+                 "seeds_added": seeds_added,
                  "dropped": {**data.dropped, **({"too_long": dropped_long} if dropped_long else {})},
                  "label_counts": data.label_counts or None},
         "metrics": metrics, "train": {k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},

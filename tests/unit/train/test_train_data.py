@@ -4,7 +4,8 @@ import pytest
 
 from workbench.store import save_version
 from workbench.tasks import load_task
-from workbench.train.data import TrainDataError, class_weights, load_rows, resolve_dataset, split_rows
+from workbench.train.data import (TrainDataError, add_seeds, class_weights, load_rows, prototype_texts,
+                                  resolve_dataset, split_rows)
 
 
 @pytest.fixture
@@ -82,3 +83,17 @@ def test_class_weights_favour_rare_labels():
     wa, wb, wc = class_weights(rows, ["a", "b", "c"])
     assert wb == 3 * wa and wc == 0.0
     assert wa * 6 + wb * 2 == pytest.approx(8)  # the average weight per row stays 1
+
+
+def test_seeds_join_the_training_rows_once_and_become_the_prototypes(spec):
+    seeds = spec.seed_examples
+    rows = _rows(spec, 2) + [{"text": seeds[0]["text"].upper() + "  ", "label": seeds[0]["label"]}]  # a seed, restyled
+    combined, added = add_seeds(rows, spec)
+    assert added == len(seeds) - 1 and len(combined) == len(rows) + added  # not twice
+    assert combined[:len(rows)] == rows and all(set(r) == {"text", "label"} for r in combined)
+
+    protos = prototype_texts(combined, spec)
+    label = seeds[0]["label"]
+    assert sorted(protos[label]) == sorted([rows[-1]["text"]] + [s["text"] for s in seeds[1:] if s["label"] == label])
+    without = prototype_texts(_rows(spec, 2, ["billing_issue"]), spec)  # no seeds: the label's own rows
+    assert without == {"billing_issue": ["message 0 about billing_issue", "message 1 about billing_issue"]}

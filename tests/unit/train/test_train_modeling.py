@@ -60,3 +60,31 @@ def test_lora_adapts_every_linear_layer_but_trains_the_head_in_full():
     assert any("classifier" in n for n in names) and any("lora_A" in n for n in names)
     assert not any("word_embeddings" in n for n in names)
     assert 0 < trainable < total * 0.05
+
+
+def test_minilm_pools_by_the_mean_and_its_head_starts_at_the_prototypes(tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    from workbench.tasks import load_task
+    from workbench.train.classify import build_classifier
+
+    spec = load_task("support_intents")
+    labels = spec.label_names
+    seeds = {lab: [r["text"] for r in spec.seed_examples if r["label"] == lab] for lab in labels}
+    model, tok, pooling = build_classifier(get_model("minilm-l6").path(), labels, "full", 0, 0, 0.0, torch.float32,
+                                           prototypes=seeds)
+    assert pooling == "mean" and type(model).__name__ == "MeanPoolingBertForSequenceClassification"
+    model.eval()
+    texts, gold = zip(*[(t, lab) for lab in labels for t in seeds[lab]])
+    with torch.no_grad():
+        logits = model(**tok(list(texts), padding=True, return_tensors="pt")).logits
+        alone = model(**tok(texts[:1], return_tensors="pt")).logits
+    hits = sum(labels[i] == lab for i, lab in zip(logits.argmax(-1).tolist(), gold))
+    assert hits >= 0.9 * len(texts)  # before any training: a nearest-prototype classifier of the seeds
+    assert torch.allclose(alone, logits[:1], atol=1e-5)  # padding does not move the mean
+
+    model.save_pretrained(tmp_path)  # the custom-model mechanism: code and auto_map travel with the weights
+    assert (tmp_path / "mean_pooling.py").is_file()
+    again = AutoModelForSequenceClassification.from_pretrained(tmp_path, trust_remote_code=True).eval()
+    with torch.no_grad():
+        assert torch.allclose(again(**tok(texts[:1], return_tensors="pt")).logits, alone, atol=1e-5)
