@@ -51,8 +51,9 @@ def render_card(run: dict[str, Any]) -> str:
     if run.get("pooling") == "mean":
         usage += ("\n\n# without the workbench: the head pools by the mean of the token states, in\n"
                   "# model/mean_pooling.py, so transformers needs trust_remote_code=True\n"
-                  "from transformers import AutoModelForSequenceClassification\n"
-                  "model = AutoModelForSequenceClassification.from_pretrained('model', trust_remote_code=True)")
+                  "from transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
+                  "model = AutoModelForSequenceClassification.from_pretrained('model', trust_remote_code=True)\n"
+                  "tokenizer = AutoTokenizer.from_pretrained('model', trust_remote_code=True)")
     parts = [
         front,
         f"# {run.get('task')}: {run.get('student')} ({run.get('objective')}, {run.get('method')})",

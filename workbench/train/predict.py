@@ -104,6 +104,8 @@ def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -
     device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     classify = info["objective"] == "classify"
     pooling = info.get("pooling") or "default"  # runs from before mean pooling have none
+    if pooling == "mean":  # registers its config type, which AutoTokenizer reads from model/ too
+        import workbench.train.mean_pooling  # noqa: F401
 
     def load(path, **kwargs):
         if classify:
