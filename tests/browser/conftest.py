@@ -65,12 +65,16 @@ def jupyterlab(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     token = secrets.token_hex(16)
+    settings = tmp_path / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)  # no "get notified about news?" toast over the cells
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
     log = (tmp_path / "jupyterlab.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}", "--LabApp.news_url=",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", *(["--allow-root"] if os.getuid() == 0 else [])],
+         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}", f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+         *(["--allow-root"] if os.getuid() == 0 else [])],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         # Runtime and config of its own: no user's settings leak in, no secret lands in their home.
         env={**os.environ, "HF_HUB_OFFLINE": "1", "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),

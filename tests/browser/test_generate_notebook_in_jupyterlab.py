@@ -61,8 +61,6 @@ def _run_notebook_and_generate(jupyterlab, page, artifacts):
     texts = sample.locator("tr td:first-child").all_inner_texts()
     assert len(texts) == 8 and all(len(t) >= 12 for t in texts), texts  # min_chars of the task spec
     assert output.locator("text=rejected").count() >= 1
-    news = page.get_by_role("button", name="No", exact=True)
-    if news.count():  # JupyterLab's "get notified about news?" toast would cover the panel
-        news.first.click()
     page.screenshot(path=str(artifacts / "jupyterlab_generate_notebook.png"))
+    page.set_viewport_size({"width": 1280, "height": 1500})  # room for the whole panel
     output.screenshot(path=str(artifacts / "jupyterlab_generate_panel.png"))
