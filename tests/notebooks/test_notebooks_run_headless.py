@@ -2,7 +2,8 @@
 
 Real kernels, the bundled models and the session's local Argilla; tiny parameters. What the
 tests assert is what the notebooks recorded with ``record(name, value)``, read back from the
-executed notebooks, checked against the files the stages wrote.
+executed notebooks, checked against the files the stages wrote. One test, one home: the
+end-to-end notebook runs over what the pipeline made, which keeps the suite short.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def test_notebooks_are_built_from_build_py_and_committed_without_outputs(tmp_pat
 
 
 @pytest.mark.slow
-def test_pipeline_runs_the_stage_notebooks_skips_done_stages_and_stops_on_failure(argilla_env):
+def test_stage_notebooks_as_a_pipeline_then_the_end_to_end_notebook(argilla_env, tmp_path):
     params = {**TINY, "argilla_dataset": "pipeline-notebooks"}
     result = run_pipeline(PipelineConfig(task="support_intents", parameters=params, progress=False))
     rec = result.records
@@ -85,20 +86,18 @@ def test_pipeline_runs_the_stage_notebooks_skips_done_stages_and_stops_on_failur
     state = json.loads((result.folder / "pipeline.json").read_text())["stages"]
     assert state["generate"]["status"] == "done" and state["train"]["status"] == "failed"
 
-
-@pytest.mark.slow
-def test_end_to_end_notebook_runs_the_loop_headless(argilla_env, tmp_path):
+    # 00_end_to_end over the same home: the same settings find the same data and the same run
+    # (generate, review and train are reused, as a person re-running it would see), then it
+    # evaluates, plans from the errors and generates the planned round.
     import papermill as pm
 
     out = tmp_path / "00_end_to_end.ipynb"
-    params = {**TINY, "argilla_dataset": "end-to-end-notebook", "strategies": ["prompt", "finetuned"],
-              "plan_size": 6, "regenerate": True}
-    pm.execute_notebook(str(REPO / "notebooks" / "00_end_to_end.ipynb"), str(out), parameters=params,
-                        cwd=str(tmp_path), progress_bar=False)
-    rec = read_records(out)
-    assert rec["version"] == "v001" and rec["rows"] == 12
-    assert rec["dataset"] == "reviewed/v001" and rec["reviewed"] == 12
-    assert Path(rec["run"], "model").is_dir() and Path(rec["report"]).is_file()
-    assert {r["strategy"] for r in rec["table"]} == {"prompt", "finetuned"}
-    assert rec["plan"] and Path(rec["plan"]).is_file()
-    assert rec["next_version"] == "v002"  # the planned round was generated from the errors
+    pm.execute_notebook(str(REPO / "notebooks" / "00_end_to_end.ipynb"), str(out), cwd=str(tmp_path),
+                        parameters={**params, "plan_size": 6, "regenerate": True}, progress_bar=False)
+    e2e = read_records(out)
+    assert e2e["version"] == "v001" and e2e["rows"] == 12
+    assert e2e["dataset"] == "reviewed/v001" and e2e["reviewed"] == 12
+    assert e2e["run"] == rec["train"]["run"] and Path(e2e["report"]).is_file()
+    assert {r["strategy"] for r in e2e["table"]} == {"prompt", "fewshot", "finetuned"}
+    assert e2e["plan"] and Path(e2e["plan"]).is_file()
+    assert e2e["next_version"] == "v002"  # the planned round was generated from the student's errors
