@@ -23,6 +23,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def unused_port() -> int:
+    return free_port()
+
+
 @pytest.fixture(scope="session")
 def argilla_venv() -> Path:
     if not (ARGILLA_VENV / "bin" / "python").exists():
@@ -61,6 +66,50 @@ def local_argilla(tmp_path_factory):
     argilla = start_local_argilla(tmp_path_factory.mktemp("argilla"))
     yield argilla
     argilla.down()
+
+
+@pytest.fixture
+def argilla_env(local_argilla, monkeypatch):
+    """The session's local Argilla as the configured one (WORKBENCH_ARGILLA_URL / _API_KEY)."""
+    from workbench.settings import get_settings
+
+    monkeypatch.setenv("WORKBENCH_ARGILLA_URL", local_argilla.url)
+    monkeypatch.setenv("WORKBENCH_ARGILLA_API_KEY", local_argilla.credentials().api_key)
+    get_settings.cache_clear()
+    return local_argilla
+
+
+@pytest.fixture(scope="session")
+def openai_server():
+    """llama.cpp's own OpenAI-compatible server on loopback with the bundled SmolLM2 and an API
+    key (log-probabilities on, for the judge): ``(base_url, key)``."""
+    import secrets
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from workbench.models import gguf_path
+
+    port, key = free_port(), "wb-" + secrets.token_hex(12)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path("smollm2-135m-instruct")),
+         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--api_key", key,
+         "--n_ctx", "2048", "--n_threads", "1", "--logits_all", "True"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {key}"})
+            urllib.request.urlopen(req, timeout=2)
+            break
+        except OSError:
+            assert proc.poll() is None, "llama_cpp.server exited"
+            time.sleep(0.5)
+    yield url, key
+    proc.terminate()
+    proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

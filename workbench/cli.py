@@ -390,5 +390,6 @@ def pipeline_run(
         lines.append(f"Argilla UI: {argilla}")
     _emit(result.to_dict(), as_json, "\n".join(lines))
 
+
 if __name__ == "__main__":
     app()

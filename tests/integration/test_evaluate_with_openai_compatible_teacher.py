@@ -1,53 +1,17 @@
 """User story: a generation task's teacher (and judge) is an OpenAI-compatible server: here
 llama.cpp's own server on loopback with the bundled SmolLM2, log-probabilities switched on."""
 
-import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from workbench.evaluate import EvaluateConfig, run_evaluate
-from workbench.models import gguf_path
 from workbench.settings import get_settings
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port, key = _free_port(), "wb-" + secrets.token_hex(12)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path("smollm2-135m-instruct")),
-         "--model_alias", "smollm2", "--host", "127.0.0.1", "--port", str(port), "--api_key", key,
-         "--n_ctx", "2048", "--n_threads", "1", "--logits_all", "True"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            req = urllib.request.Request(f"{url}/models", headers={"Authorization": f"Bearer {key}"})
-            urllib.request.urlopen(req, timeout=2)
-            break
-        except OSError:
-            assert proc.poll() is None, "llama_cpp.server exited"
-            time.sleep(0.5)
-    yield url, key
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-def test_remote_teacher_writes_and_judges_replies(server, monkeypatch):
-    url, key = server
+def test_remote_teacher_writes_and_judges_replies(openai_server, monkeypatch):
+    url, key = openai_server
     monkeypatch.setenv("WORKBENCH_OPENAI_API_KEY", key)
     get_settings.cache_clear()
     result = run_evaluate(EvaluateConfig(task="support_replies", strategies=["teacher"], teacher=f"openai:smollm2@{url}",

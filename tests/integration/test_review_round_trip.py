@@ -43,16 +43,6 @@ def _respond(dataset, user, decisions: dict[str, tuple[str, str | None]]):
     dataset.records.log(list(records.values()))
 
 
-@pytest.fixture
-def argilla_env(local_argilla, monkeypatch):
-    from workbench.settings import get_settings
-
-    monkeypatch.setenv("WORKBENCH_ARGILLA_URL", local_argilla.url)
-    monkeypatch.setenv("WORKBENCH_ARGILLA_API_KEY", local_argilla.credentials().api_key)
-    get_settings.cache_clear()
-    return local_argilla
-
-
 def test_push_review_pull_with_two_reviewers(argilla_env):
     spec = load_task(TASK)
     cfg = ReviewConfig(task=TASK, dataset="round-trip", progress=False)

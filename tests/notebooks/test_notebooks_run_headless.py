@@ -21,16 +21,6 @@ TINY = {"n": 12, "policy": "auto", "max_steps": 3, "strategies": ["prompt", "few
         "students": ["minilm-l6"], "limit": 10, "interactive": False}
 
 
-@pytest.fixture
-def argilla_env(local_argilla, monkeypatch):
-    from workbench.settings import get_settings
-
-    monkeypatch.setenv("WORKBENCH_ARGILLA_URL", local_argilla.url)
-    monkeypatch.setenv("WORKBENCH_ARGILLA_API_KEY", local_argilla.credentials().api_key)
-    get_settings.cache_clear()
-    return local_argilla
-
-
 def test_notebooks_are_built_from_build_py_and_committed_without_outputs(tmp_path):
     import importlib.util
 
