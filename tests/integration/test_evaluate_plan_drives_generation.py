@@ -1,7 +1,9 @@
 """User story: the errors of an evaluation become the next round of data.
 
 Planted errors (billing messages taken for promo ones, and back) make a plan; `generate
---plan` asks the bundled teacher for exactly those labels, in those amounts.
+--plan` asks the bundled teacher for exactly those labels, in those amounts, and saves
+them with the rows of the version before (a snapshot: training on the latest version
+trains on everything).
 """
 
 import json
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 
 from workbench.evaluate.plan import build_plan, write_plan
 from workbench.generate import GenerateConfig, run_generate
+from workbench.generate.filters import normalize
+from workbench.store import record_id, save_version
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +26,29 @@ def test_a_plan_from_planted_errors_drives_the_next_generation_round(tmp_path):
     plan = build_plan("support_intents", y_true, y_pred, total=8)
     assert plan["labels"] == {"billing_issue": 4, "promo_and_gifts": 4}
     path = write_plan(plan, tmp_path / "plan.yaml")
+    # The version the evaluated model was trained on (rows as a user might save them: fewer columns).
+    parent_rows = [{"id": record_id(lab, text), "text": text, "label": lab} for text, lab in [
+        ("I was charged twice for my March box", "billing_issue"),
+        ("my referral credit never showed up", "promo_and_gifts"),
+        ("where is my parcel, tracking is stuck", "delivery_status")]]
+    save_version("support_intents", parent_rows, {"teacher": "by hand"})
 
     result = run_generate(GenerateConfig(task="support_intents", plan=str(path), slots=8, batch_size=16,
                                          progress=False))
-    per_label = Counter(result.version.load()["label"])
+    rows = result.version.load().to_list()
+    added = rows[len(parent_rows):]
+    assert result.version.version == "v002" and [r["text"] for r in rows[:3]] == [r["text"] for r in parent_rows]
+    m = result.manifest
+    assert (m["parent_version"], m["parent_rows"], m["added"], m["rows"]) == ("v001", 3, len(added), len(rows))
+    assert m["plan"] == str(path) and m["parameters"]["targets"] == plan["labels"]
+    per_label = Counter(r["label"] for r in added)
     short = set(result.counts["short_labels"])
     assert set(per_label) <= {"billing_issue", "promo_and_gifts"} and per_label  # nothing unplanned
     for label, wanted in plan["labels"].items():
         assert per_label[label] == wanted or (label in short and per_label[label] < wanted), (label, per_label)
-    assert result.manifest["parameters"]["targets"] == plan["labels"]
-    assert result.manifest["parameters"]["plan"] == str(path)
+    assert result.counts["kept"] == len(added) and result.counts["per_label"] == dict(sorted(per_label.items()))
+    assert not {normalize(r["text"]) for r in added} & {normalize(r["text"]) for r in parent_rows}
+    assert all(r["teacher"] for r in added) and all(r["teacher"] is None for r in rows[:3])
 
     # the CLI takes the same plan and returns the version it already made
     out = CliRunner().invoke(__import__("workbench.cli", fromlist=["app"]).app,

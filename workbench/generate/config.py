@@ -23,4 +23,7 @@ class GenerateConfig(BaseModel):
     max_new_tokens: int | None = Field(None, ge=8)
     progress: bool = Field(True, description="Show tqdm progress bars.")
     plan: str | None = Field(None, description="A generation plan (YAML/JSON, e.g. written by `workbench evaluate`): "
-                                               "its 'labels' map sets the rows wanted per label, replacing n.")
+                                               "its 'labels' map sets the rows wanted per label, replacing n. "
+                                               "The new version is a snapshot: the parent's rows plus the new ones.")
+    parent: str | None = Field(None, description="With plan: the synthetic version the new rows extend "
+                                                 "(e.g. 'v001'); default the latest.")

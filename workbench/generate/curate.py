@@ -28,7 +28,10 @@ def job_order(entry: dict[str, Any]) -> tuple:
 class ListCurator:
     """Curates list-style generations (classification messages, generation-task inputs)."""
 
-    def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool, max_new_tokens: int | None = None):
+    def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool, max_new_tokens: int | None = None,
+                 existing: list[str] | None = None):
+        """``existing``: texts already in the dataset these rows extend (a planned run's parent
+        version); a candidate that repeats one, exactly or nearly, is dropped like a duplicate."""
         self.spec = spec
         self.embed = embed
         self.continuation = continuation
@@ -40,6 +43,8 @@ class ListCurator:
         for r in spec.seed_examples:
             self.seeds_by_label[r.get("label")].add(normalize(r[self.text_key]))
         self._seed_emb = None
+        self.existing = list(existing or [])
+        self._existing_norm = {normalize(t) for t in self.existing}
 
     def curate(self, entries: list[dict[str, Any]]) -> tuple[dict[str | None, list[dict]], dict[str, Any]]:
         """Kept rows per label (in job order) and the stage counts for the manifest."""
@@ -55,6 +60,8 @@ class ListCurator:
                 rejected["truncated"] += 1
             for k, text in enumerate(items):
                 reason = rejection_reason(text, e.get("label"), self.seeds_by_label, self.rules)
+                if not reason and normalize(text) in self._existing_norm:
+                    reason = "duplicate_of_parent"
                 if reason:
                     rejected[reason] += 1
                     continue
@@ -66,8 +73,8 @@ class ListCurator:
         kept: dict[str | None, list[dict]] = defaultdict(list)
         if cands:
             emb = self.embed([c["text"] for c in cands])
-            if self._seed_emb is None:
-                self._seed_emb = self.embed([r[self.text_key] for r in self.spec.seed_examples])
+            if self._seed_emb is None:  # the seeds, then the parent's rows: new rows must differ from both
+                self._seed_emb = self.embed([r[self.text_key] for r in self.spec.seed_examples] + self.existing)
             drop, sims = near_duplicates(emb, self._seed_emb, self.spec.generation.near_duplicate_threshold)
             rejected["duplicate_near"] += sum(drop)
             for c, d, s in zip(cands, drop, sims):

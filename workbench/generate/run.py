@@ -5,6 +5,14 @@ It plans prompt jobs, runs them through the distilabel pipeline in rounds (a lab
 short of its target gets another round), curates, balances per label and saves a
 version with its manifest.
 
+A planned run (``--plan``, per-label targets from ``workbench evaluate``) adds rows to a
+dataset rather than starting one: it saves a complete snapshot, the parent version's rows
+(``cfg.parent``, default the latest synthetic version) followed by the new ones, the new
+ones de-duplicated (exactly and nearly) against the parent. So training on the latest
+version after a round trains on everything, and pushing it to review adds only the new
+rows (Argilla record ids are content hashes). The manifest names the parent, the rows
+added and the plan.
+
 Resuming: the run folder (``<home>/runs/generate/<task>/<key>/``) is keyed by task
 spec, teacher, n, seed, generation settings and, with ``--plan`` (rows per label, from
 ``workbench evaluate``), the plan's targets. Its journal holds every teacher output,
@@ -39,7 +47,7 @@ from workbench.generate.journal import Journal
 from workbench.generate.plan import plan_list_jobs, plan_output_jobs
 from workbench.generate.teachers import TeacherSpec, check_teacher
 from workbench.settings import get_settings
-from workbench.store import DatasetVersion, get_version, save_version
+from workbench.store import DatasetVersion, get_version, latest_version, save_version
 from workbench.tasks import TaskSpec, load_task
 
 # Completion-mode stops: a blank line ends a continued list; a reply ends where the
@@ -63,11 +71,12 @@ class GenerateResult:
         return self.manifest.get("counts", {})
 
     def to_dict(self) -> dict[str, Any]:
-        c = self.counts
+        c, m = self.counts, self.manifest
         return {"task": self.version.task, "version": self.version.version, "path": str(self.version.path),
                 "kept": c.get("kept"), "rejected": sum(c.get("rejected", {}).values()),
-                "per_label": c.get("per_label"), "reused": self.reused, "resumed": self.resumed,
-                "run_dir": str(self.run_dir)}
+                "per_label": c.get("per_label"), "rows": m.get("rows", c.get("kept")),
+                "parent_version": m.get("parent_version") if m.get("plan") else None, "reused": self.reused,
+                "resumed": self.resumed, "run_dir": str(self.run_dir)}
 
     def _repr_html_(self) -> str:
         note = " (already generated: the same command returns the saved version)" if self.reused else ""
@@ -95,6 +104,7 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
             return GenerateResult(version, run_dir, reused=True, manifest=version.manifest)
         except FileNotFoundError:
             pass  # the dataset was deleted by hand: build it again from the journal
+    parent = _parent(spec, cfg, run_dir) if cfg.plan else None
     check_teacher(teacher)
     journal = Journal(run_dir / "journal.jsonl")
     journal.repair()
@@ -103,8 +113,11 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     embed = _embedder()
 
     list_purpose = "generate" if spec.type == "classification" else "input"
+    text_key = "text" if spec.type == "classification" else "input"
     labels: list[str | None] = list(targets)
-    curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"])
+    parent_rows = [dict(r) for r in parent.load()] if parent else []
+    curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"],
+                          existing=[r[text_key] for r in parent_rows if r.get(text_key)])
     list_sampling = {**sampling, "stop": LIST_STOP if continuation else None}
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]
@@ -135,7 +148,9 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
                   short_labels=sorted(lab for lab in labels if per_label.get(lab, 0) < targets[lab])
                   if spec.type == "classification" else [],
                   duplicates_removed={"exact": counts["rejected"].get("duplicate_exact", 0),
-                                      "near": counts["rejected"].get("duplicate_near", 0)})
+                                      "near": counts["rejected"].get("duplicate_near", 0),
+                                      **({"of_parent": counts["rejected"].get("duplicate_of_parent", 0)}
+                                         if cfg.plan else {})})
     tokens = {"prompt": sum(e.get("input_tokens", 0) for e in all_entries),
               "completion": sum(e.get("output_tokens", 0) for e in all_entries)}
     seconds = round(time.perf_counter() - started, 2)
@@ -148,6 +163,10 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
         "hardware": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
     }
+    if cfg.plan:  # a snapshot: the parent's rows, then the new ones (counts above are about the new ones)
+        manifest.update(parent_version=parent.version if parent else None, plan=cfg.plan, added=len(rows),
+                        parent_rows=len(parent_rows), rows=len(parent_rows) + len(rows))
+        rows = _columns_aligned(parent_rows + rows)
     version = save_version(spec.name, rows, manifest)
     done.write_text(json.dumps({"version": version.version}))
     return GenerateResult(version, run_dir, resumed=resumed, manifest=version.manifest)
@@ -205,6 +224,31 @@ def _balanced(kept: dict[str | None, list[dict]], labels: list[str | None], targ
     return interleaved[:n]
 
 
+def _parent(spec: TaskSpec, cfg: GenerateConfig, run_dir: Path) -> DatasetVersion | None:
+    """The version a planned run extends: ``cfg.parent``, else the latest synthetic one.
+
+    Chosen when the run starts and kept in its folder, so a resumed run extends the same
+    version even if another was saved in between.
+    """
+    chosen = run_dir / "parent.json"
+    if chosen.is_file():
+        name = json.loads(chosen.read_text())["version"]
+    elif cfg.parent:
+        name = cfg.parent.rpartition("/")[2]  # 'synthetic/v001' or 'v001'
+    else:
+        name = v.version if (v := latest_version(spec.name)) else None
+    parent = get_version(spec.name, name) if name else None  # a missing version fails here, before any work
+    run_dir.mkdir(parents=True, exist_ok=True)
+    chosen.write_text(json.dumps({"version": name}))
+    return parent
+
+
+def _columns_aligned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with the same columns (a parent saved by hand may lack some): missing -> None."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    return [{c: r.get(c) for c in columns} for r in rows]
+
+
 def _embedder():
     from workbench.models import load_embedder
 
@@ -217,5 +261,7 @@ def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[s
     ident = {"spec": spec_hash, "teacher": teacher, "n": cfg.n, "seed": cfg.seed, "sampling": sampling}
     if targets:  # only planned runs carry it, so the keys of earlier runs (and their resumes) stay the same
         ident["targets"] = targets
+    if targets and cfg.parent:
+        ident["parent"] = cfg.parent
     ident = json.dumps(ident, sort_keys=True)
     return hashlib.sha256(ident.encode()).hexdigest()[:12]
