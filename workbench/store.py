@@ -52,15 +52,18 @@ class DatasetVersion:
 
     def to_dict(self) -> dict[str, Any]:
         m = self.manifest
+        kept = m.get("counts", {}).get("kept")
+        # A planned generation's snapshot holds its parent's rows too: "rows" is the whole version.
         return {"task": self.task, "kind": self.kind, "version": self.version, "path": str(self.path),
-                "kept": m.get("counts", {}).get("kept"), "parent": m.get("parent_version")}
+                "kept": kept, "rows": m.get("rows", kept), "parent": m.get("parent_version")}
 
     def _repr_html_(self) -> str:
         m = self.manifest
         per_label = m.get("counts", {}).get("per_label", {})
         rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in per_label.items())
         return (f"<b>{self.task}/{self.kind}/{self.version}</b> at <code>{self.path}</code><br>"
-                f"teacher <code>{m.get('teacher')}</code>, kept {m.get('counts', {}).get('kept')}, "
+                f"teacher <code>{m.get('teacher')}</code>, kept {m.get('counts', {}).get('kept')}"
+                + (f" (added to the {m.get('parent_rows')} rows of its parent)" if m.get("plan") else "") + ", "
                 f"parent {m.get('parent_version')}<table>{rows}</table>")
 
 
