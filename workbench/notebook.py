@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,6 @@ class PipelineResult:
 
 def run_pipeline(cfg: PipelineConfig) -> PipelineResult:
     """Execute the stage notebooks in order; skip stages done with the same inputs."""
-    import papermill as pm
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the kernels inherit it: no download, ever
     unknown = [s for s in cfg.stages if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
@@ -155,7 +153,18 @@ def run_pipeline(cfg: PipelineConfig) -> PipelineResult:
     folder.mkdir(parents=True, exist_ok=True)
     state_file = folder / "pipeline.json"
     state = json.loads(state_file.read_text()) if state_file.is_file() else {"task": task, "stages": {}}
-    result = PipelineResult(task, folder)
+    with _environment(_kernel_env()):  # the kernels inherit it
+        result = _run_stages(cfg, params, folder, state_file, state)
+    report = result.records.get("evaluate", {}).get("report")
+    if report and Path(report).is_file():  # the report travels with the run folder
+        shutil.copytree(Path(report).parent, folder / "report", dirs_exist_ok=True)
+    return result
+
+
+def _run_stages(cfg: PipelineConfig, params: dict, folder: Path, state_file: Path, state: dict) -> PipelineResult:
+    import papermill as pm
+
+    result = PipelineResult(state["task"], folder)
     carried: dict[str, Any] = {}
     rerun = False  # once a stage runs, every stage after it runs too: its inputs changed
     for stage in cfg.stages:
@@ -190,10 +199,42 @@ def run_pipeline(cfg: PipelineConfig) -> PipelineResult:
             _save(state_file, state)
             result.stages[stage] = done
         carried.update(result.stages[stage]["records"])
-    report = carried.get("report")
-    if report and Path(report).is_file():  # the report travels with the run folder
-        shutil.copytree(Path(report).parent, folder / "report", dirs_exist_ok=True)
     return result
+
+
+@contextmanager
+def _environment(values: dict[str, str]):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _kernel_env() -> dict[str, str]:
+    """This process's settings as WORKBENCH_* variables, paths made absolute: a kernel runs in the
+    pipeline folder, where relative paths (and a .env file) would not be found."""
+    from pydantic import SecretStr
+
+    from workbench.settings import get_settings
+
+    settings = get_settings()
+    env = {"HF_HUB_OFFLINE": "1"}  # no download, ever
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(value, Path):
+            value = value.resolve()
+        elif isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"WORKBENCH_{name.upper()}"] = str(value)
+    return env
 
 
 def _save(path: Path, state: dict) -> None:
