@@ -113,6 +113,30 @@ def openai_server():
 
 
 @pytest.fixture(scope="session")
+def module_home(tmp_path_factory, models_cache):
+    """``with module_home("name") as root:`` a home of its own for a module-scoped fixture
+    (the autouse home below is per test); yields the folder holding home/ and datasets/."""
+    from contextlib import contextmanager
+
+    from workbench.settings import get_settings
+
+    @contextmanager
+    def home(name: str):
+        root = tmp_path_factory.mktemp(name)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("WORKBENCH_HOME", str(root / "home"))
+            mp.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
+            mp.setenv("WORKBENCH_PROMPTS_DIR", str(REPO / "prompts"))
+            mp.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
+            mp.delenv("WORKBENCH_TEACHER", raising=False)
+            get_settings.cache_clear()
+            yield root
+        get_settings.cache_clear()
+
+    return home
+
+
+@pytest.fixture(scope="session")
 def models_cache(tmp_path_factory) -> Path:
     """Converted models are shared by the whole session (an F16 GGUF is 0.5 GB)."""
     return tmp_path_factory.mktemp("models")

@@ -21,19 +21,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def panel(tmp_path_factory, models_cache):
+def panel(module_home):
     """An EvaluatePanel after Evaluate was clicked, in a home of the module's own."""
     import torch
 
-    root = tmp_path_factory.mktemp("evaluate_panel_home")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two threads wait on each other on a shared 2-core machine
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        mp.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
-        mp.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
-        mp.delenv("WORKBENCH_TEACHER", raising=False)
-        get_settings.cache_clear()
+    with module_home("evaluate_panel_home"):
         save_version("support_intents", load_task("support_intents").seed_examples, {"teacher": "seeds-as-synthetic"})
         run_train(TrainConfig(task="support_intents", student="minilm-l6", max_steps=2, batch_size=8,
                               learning_rate=3e-3, progress=False))

@@ -46,14 +46,8 @@ def _reviewed_rows(seeds: list[dict]) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory, models_cache):
-    root = tmp_path_factory.mktemp("evaluate_replies")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        mp.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
-        mp.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
-        mp.delenv("WORKBENCH_TEACHER", raising=False)
-        get_settings.cache_clear()
+def evaluated(module_home):
+    with module_home("evaluate_replies"):
         spec = load_task(TASK)
         save_version(TASK, spec.seed_examples, {"teacher": "seeds-as-synthetic"})
         trained = run_train(TrainConfig(task=TASK, student="smollm2-135m", max_steps=1, batch_size=2,

@@ -25,14 +25,8 @@ LABELS = load_task("support_intents").label_names
 
 
 @pytest.fixture(scope="module")
-def evaluated(tmp_path_factory, models_cache):
-    root = tmp_path_factory.mktemp("evaluate_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        mp.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
-        mp.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
-        mp.delenv("WORKBENCH_TEACHER", raising=False)
-        get_settings.cache_clear()
+def evaluated(module_home):
+    with module_home("evaluate_home"):
         spec = load_task("support_intents")
         save_version("support_intents", spec.seed_examples, {"teacher": "seeds-as-synthetic"})
         trained = run_train(TrainConfig(task="support_intents", student="minilm-l6", max_steps=12, batch_size=8,

@@ -23,14 +23,9 @@ CONFIG = dict(task="support_intents", student="minilm-l6", epochs=5, learning_ra
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, models_cache):
+def trained(module_home):
     """(result, reviewed version): trained once in a home of the module's own."""
-    root = tmp_path_factory.mktemp("train_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(root / "home"))
-        mp.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
-        mp.setenv("WORKBENCH_MODELS_DIR", str(models_cache))
-        get_settings.cache_clear()
+    with module_home("train_home"):
         spec = load_task("support_intents")
         seeds = spec.seed_examples
         save_version("support_intents", seeds, {"teacher": "seeds-as-synthetic"})

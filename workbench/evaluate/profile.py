@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Self
+from typing import Any, Callable, Self
 
 
 class MemoryProbe:
@@ -46,6 +46,33 @@ class MemoryProbe:
         self._thread.join()
         self._peak = max(self._peak, self._proc.memory_info().rss)
         self.peak_mb = (self._peak - self._start) / 2**20
+
+
+def profile_calls(build: Callable[[], Any], method: str, items: list) -> tuple[list, Any, dict[str, float | None]]:
+    """Build a model and call its ``method`` on each item, one at a time, under a memory probe.
+
+    Returns the outputs, the model (closed; read its size before dropping it) and the costs:
+    latency p50/p95 per item in ms, throughput (items over the wall time of the loop) and the
+    peak memory the model added, loading included.
+    """
+    from workbench.evaluate.metrics import percentile
+
+    latencies, outputs = [], []
+    with MemoryProbe() as probe:
+        model = build()
+        call = getattr(model, method)
+        started = time.perf_counter()
+        for item in items:
+            t0 = time.perf_counter()
+            outputs.append(call(item))
+            latencies.append(time.perf_counter() - t0)
+        wall = time.perf_counter() - started
+        model.close()
+    costs = {"latency_p50_ms": round(1000 * percentile(latencies, 50), 2),
+             "latency_p95_ms": round(1000 * percentile(latencies, 95), 2),
+             "throughput_per_s": round(len(items) / wall, 2) if wall else None,
+             "peak_mem_mb": round(probe.peak_mb, 1)}
+    return outputs, model, costs
 
 
 def disk_bytes(*paths: Path | str) -> int:

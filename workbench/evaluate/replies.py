@@ -17,14 +17,13 @@ Example:
 from __future__ import annotations
 
 import gc
-import time
 from pathlib import Path
 
 from workbench.evaluate.config import EvaluateConfig
 from workbench.evaluate.judge import Judge, calibrate, passes, to_score, uncalibrated
 from workbench.evaluate.ladder import Cell
-from workbench.evaluate.metrics import chrf, length_ratio, percentile, rouge_l
-from workbench.evaluate.profile import MemoryProbe
+from workbench.evaluate.metrics import chrf, length_ratio, rouge_l
+from workbench.evaluate.profile import profile_calls
 from workbench.tasks import TaskSpec
 
 COLUMNS = ["strategy", "model", "rouge_l", "chrf", "length_ratio", "judge", "latency_p50_ms", "latency_p95_ms",
@@ -92,16 +91,8 @@ def _default_teacher() -> str:
 def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict], cfg: EvaluateConfig) -> dict:
     """Write a reply to every held-out message with one cell; quality and cost figures."""
     texts, refs = [r["input"] for r in heldout], [r["output"] for r in heldout]
-    latencies, replies = [], []
-    with MemoryProbe() as probe:
-        g = build(cell, spec, pool, cfg, max_new_tokens(spec, cfg))
-        started = time.perf_counter()
-        for text in texts:
-            t0 = time.perf_counter()
-            replies.append(g.generate(text))
-            latencies.append(time.perf_counter() - t0)
-        wall = time.perf_counter() - started
-        g.close()
+    replies, g, costs = profile_calls(lambda: build(cell, spec, pool, cfg, max_new_tokens(spec, cfg)), "generate",
+                                      texts)
     parameters, size, new_tokens = g.parameters, g.disk_bytes, g.new_tokens
     del g
     gc.collect()
@@ -109,11 +100,8 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
               "length_ratio": round(length_ratio(p, r), 4)} for p, r in zip(replies, refs)]
     mean = lambda key: round(sum(i[key] for i in items) / len(items), 4)
     return {"strategy": cell.strategy, "model": cell.model, "rouge_l": mean("rouge_l"), "chrf": mean("chrf"),
-            "length_ratio": mean("length_ratio"), "judge": None, "judge_pass": None,
-            "latency_p50_ms": round(1000 * percentile(latencies, 50), 2),
-            "latency_p95_ms": round(1000 * percentile(latencies, 95), 2),
-            "throughput_per_s": round(len(texts) / wall, 2) if wall else None,
-            "peak_mem_mb": round(probe.peak_mb, 1), "parameters": parameters,
+            "length_ratio": mean("length_ratio"), "judge": None, "judge_pass": None, **costs,
+            "parameters": parameters,
             "disk_mb": round(size / 2**20, 1) if size is not None else None,
             "new_tokens_mean": round(sum(new_tokens) / len(new_tokens), 1) if new_tokens else None,
             "predictions": replies, "items": items}

@@ -41,9 +41,9 @@ from workbench.evaluate.ladder import (
     finished_runs,
     recommend,
 )
-from workbench.evaluate.metrics import classification_metrics, percentile
+from workbench.evaluate.metrics import classification_metrics
 from workbench.evaluate.plan import build_plan, write_plan
-from workbench.evaluate.profile import MemoryProbe
+from workbench.evaluate.profile import profile_calls
 from workbench.settings import get_settings
 from workbench.tasks import TaskSpec, load_task
 
@@ -241,26 +241,14 @@ def _fewshot(spec: TaskSpec, per_label: int) -> list[dict]:
 
 def _score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict], cfg: EvaluateConfig) -> dict:
     texts = [r["text"] for r in heldout]
-    latencies, probs = [], []
-    with MemoryProbe() as probe:
-        scorer = _build(cell, spec, pool, cfg)
-        started = time.perf_counter()
-        for text in texts:
-            t0 = time.perf_counter()
-            probs.append(scorer.score(text))
-            latencies.append(time.perf_counter() - t0)
-        wall = time.perf_counter() - started
-        scorer.close()
+    probs, scorer, costs = profile_calls(lambda: _build(cell, spec, pool, cfg), "score", texts)
     parameters, size = scorer.parameters, scorer.disk_bytes
     del scorer
     gc.collect()
     preds = [max(p, key=p.get) for p in probs]
     m = classification_metrics([r["label"] for r in heldout], preds, spec.label_names)
     return {"strategy": cell.strategy, "model": cell.model, "accuracy": m["accuracy"], "macro_f1": m["macro_f1"],
-            "latency_p50_ms": round(1000 * percentile(latencies, 50), 2),
-            "latency_p95_ms": round(1000 * percentile(latencies, 95), 2),
-            "throughput_per_s": round(len(texts) / wall, 2) if wall else None,
-            "peak_mem_mb": round(probe.peak_mb, 1), "parameters": parameters, "disk_mb": round(size / 2**20, 1),
+            **costs, "parameters": parameters, "disk_mb": round(size / 2**20, 1),
             "per_label": m["per_label"], "confusion": m["confusion"], "predictions": preds,
             "confidence": [round(p[q], 4) for p, q in zip(probs, preds)]}
 
