@@ -10,7 +10,6 @@ import pytest
 from workbench.evaluate import EvaluateConfig
 from workbench.generate import GenerateConfig
 from workbench.panels import EvaluatePanel
-from workbench.settings import get_settings
 from workbench.store import save_version
 from workbench.tasks import load_task
 from workbench.train import TrainConfig, run_train
@@ -40,7 +39,6 @@ def panel(module_home):
         panel.run_button.click()
         yield panel
     torch.set_num_threads(threads)
-    get_settings.cache_clear()
 
 
 def test_evaluate_shows_the_table_the_plot_and_the_recommendation(panel):

@@ -57,7 +57,6 @@ def evaluated(module_home):
         result = run_evaluate(EvaluateConfig(task=TASK, students=["minilm-l6", "smollm2-135m"], limit=2, k=2, shots=2,
                                              max_new_tokens=8, eval_id="r1", progress=False))
         yield result, trained, reviewed
-        get_settings.cache_clear()
 
 
 def _row(result, strategy, model_prefix):

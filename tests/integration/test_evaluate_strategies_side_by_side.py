@@ -34,7 +34,6 @@ def evaluated(module_home):
         result = run_evaluate(EvaluateConfig(task="support_intents", students=["minilm-l6", "smollm2-135m"],
                                              limit=10, k=3, eval_id="e1", progress=False))
         yield result, trained
-        get_settings.cache_clear()
 
 
 def _row(result, strategy, model_prefix):

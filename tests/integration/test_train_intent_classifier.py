@@ -39,7 +39,6 @@ def trained(module_home):
                                                           "parent_synthetic_versions": ["v001"]}, kind="reviewed")
         result = run_train(TrainConfig(**CONFIG))
         yield result, reviewed
-        get_settings.cache_clear()
 
 
 def test_loss_falls_and_the_default_data_is_the_reviewed_version(trained):
