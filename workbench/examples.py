@@ -15,10 +15,12 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from workbench.errors import WorkbenchError
+
 COLUMNS = {"classification": ("text", "label"), "generation": ("input", "output")}
 
 
-class ExampleFileError(ValueError):
+class ExampleFileError(WorkbenchError, ValueError):
     """A seed or held-out file (or inline list) that cannot be used as it is."""
 
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Literal
 
+from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
 
 
-class UnknownModelError(KeyError):
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
-        return str(self.args[0])
+class UnknownModelError(WorkbenchError, KeyError):
+    """A model name that is not bundled; the message lists the bundled ones."""
 
 
 def _gemma_gguf() -> Path:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
+from workbench.errors import WorkbenchError
 
 RECORD_MIME = "application/vnd.workbench.record+json"
 STAGES = ("generate", "review", "train", "evaluate")
@@ -81,7 +82,7 @@ def press(panel, action: str = "run"):
     return out
 
 
-class PipelineError(RuntimeError):
+class PipelineError(WorkbenchError, RuntimeError):
     """A stage notebook failed: which stage, which cell, what error, and where the notebook is."""
 
     def __init__(self, stage: str, cell: int | None, error: str, notebook: Path, source: str = ""):

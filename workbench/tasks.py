@@ -26,11 +26,12 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from workbench.errors import WorkbenchError
 from workbench.examples import ExampleFileError, read_examples
 from workbench.settings import get_settings
 
 
-class TaskSpecError(ValueError):
+class TaskSpecError(WorkbenchError, ValueError):
     """A task spec that cannot be used; the message says where and how to fix it."""
 
 

@@ -22,8 +22,10 @@ from pathlib import Path
 
 import yaml
 
+from workbench.errors import WorkbenchError
 
-class PlanError(ValueError):
+
+class PlanError(WorkbenchError, ValueError):
     """A plan file that cannot drive generation; the message says what to fix."""
 
 

@@ -25,6 +25,7 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from workbench.errors import WorkbenchError
 from workbench.models import REGISTRY
 from workbench.settings import get_settings
 
@@ -32,8 +33,8 @@ KINDS = ("llamacpp", "openai", "transformers")
 USAGE = "use llamacpp:<bundled name or .gguf path>, openai:<model>@<base_url> or transformers:<path>"
 
 
-class TeacherSpecError(ValueError):
-    pass
+class TeacherSpecError(WorkbenchError, ValueError):
+    """A teacher spec that cannot be parsed or reached; the message gives the form to use."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ PAGE = 500
 
 
 class ReviewPending(ReviewError):
-    """Policy ``wait``: not enough records are reviewed yet; run again later."""
+    """Policy ``wait``: not enough records are reviewed yet; run again later (CLI exit code 3)."""
+
+    exit_code = 3
 
     def __init__(self, waiting: int, url: str, dataset: str):
         super().__init__(f"{waiting} records await review at {url} (dataset {dataset}); "

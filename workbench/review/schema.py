@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from workbench.errors import WorkbenchError
 from workbench.tasks import TaskSpec
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ VECTOR_DIM = 384
 METADATA = {"teacher": "terms", "template": "terms", "version": "terms", "similarity": "float", "length": "integer"}
 
 
-class ReviewError(RuntimeError):
+class ReviewError(WorkbenchError, RuntimeError):
     """A review problem, with what to do about it in the message; nothing was changed."""
 
 

@@ -19,11 +19,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.errors import WorkbenchError
 from workbench.store import DatasetVersion, get_version, latest_version
 from workbench.tasks import TaskSpec
 
 
-class TrainDataError(ValueError):
+class TrainDataError(WorkbenchError, ValueError):
     """Data that cannot train a student; the message says what to fix."""
 
 

@@ -17,10 +17,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
 
 
-class RunNotFoundError(FileNotFoundError):
+class RunNotFoundError(WorkbenchError, FileNotFoundError):
     """No finished run under that name."""
 
 

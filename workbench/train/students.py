@@ -18,9 +18,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+from workbench.errors import WorkbenchError
 
 
-class UnknownStudentError(ValueError):
+class UnknownStudentError(WorkbenchError, ValueError):
     """A student name that is neither bundled nor a model folder."""
 
 

@@ -31,13 +31,15 @@ from pathlib import Path
 
 import httpx
 
+from workbench.errors import WorkbenchError
+
 SERVER_DIR = Path(__file__).resolve().parent
 REQUIREMENTS = SERVER_DIR / "requirements.txt"
 PROCESSES = ("redis", "worker", "server")
 ENGINE = "workbench-sqlite"
 
 
-class ArgillaError(RuntimeError):
+class ArgillaError(WorkbenchError, RuntimeError):
     """A local Argilla problem, with what to do about it in the message."""
 
 
