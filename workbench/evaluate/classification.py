@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from workbench.tasks import TaskSpec
 
 if TYPE_CHECKING:
     from workbench.evaluate.config import EvaluateConfig
-    from workbench.evaluate.run import EvaluateResult
+    from workbench.evaluate.result import EvaluateResult
 
 COLUMNS = ["strategy", "model", "accuracy", "macro_f1", "latency_p50_ms", "latency_p95_ms", "throughput_per_s",
            "peak_mem_mb", "parameters", "disk_mb"]
@@ -195,8 +196,6 @@ def finish(result: EvaluateResult, spec: TaskSpec, heldout: list[dict], cfg: Eva
 
 def write_report(result: EvaluateResult, spec: TaskSpec, y_true: list[str]) -> tuple[Path, Path]:
     """The plots, ``results.json``, ``report.md`` and ``report.html``; returns the two reports."""
-    import json
-
     out = result.out_dir
     rec = result.recommendation
     plot_quality_latency(result.rows, result.metric, rec.bar, out / "quality_latency.png")

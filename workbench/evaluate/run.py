@@ -26,69 +26,17 @@ Example:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from itertools import zip_longest
-from pathlib import Path
-from typing import Any
 
-from workbench import html
-from workbench.evaluate.cells import Cell, CellResult
+from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig, EvaluateError
-from workbench.evaluate.ladder import DEFAULT_STUDENTS, Recommendation, build_matrix, finished_runs, recommend
-from workbench.evaluate.report import table_html
+from workbench.evaluate.ladder import DEFAULT_STUDENTS, build_matrix, finished_runs, recommend
+from workbench.evaluate.result import EvaluateResult
 from workbench.evaluate.task_types import TASK_TYPES, task_type
 from workbench.settings import get_settings
 from workbench.tasks import TaskSpec, load_task
 
 __all__ = ["TASK_TYPES", "EvaluateResult", "run_evaluate"]
-
-
-@dataclass
-class EvaluateResult:
-    """Every scored cell, the recommendation, the plan and the report; a table in a notebook."""
-
-    task: str
-    eval_id: str
-    out_dir: Path
-    metric: str
-    rows: list[CellResult]
-    skipped: list[dict[str, str]]
-    recommendation: Recommendation
-    focus: CellResult | None = None
-    worst_errors: list[dict[str, Any]] = field(default_factory=list)
-    plan: dict[str, Any] = field(default_factory=dict)
-    plan_path: Path | None = None
-    report_md: Path | None = None
-    report_html: Path | None = None
-    dataset: str | None = None
-    heldout: int = 0
-    task_type: str = "classification"
-    judge: dict[str, Any] | None = None  # generation: the judge, its reference score and its Calibration
-
-    @property
-    def columns(self) -> list[str]:
-        return task_type(self.task_type).COLUMNS
-
-    def table(self) -> list[dict[str, Any]]:
-        """The rows without predictions: what the report and ``--json`` show."""
-        return [r.row(self.columns) for r in self.rows]
-
-    def to_dict(self) -> dict[str, Any]:
-        judge = self.judge and {k: v for k, v in self.judge.items() if k != "calibration"}
-        calibration = self.judge and self.judge["calibration"].to_dict()
-        focus = self.focus and {"strategy": self.focus.strategy, "model": self.focus.model}
-        return {"task": self.task, "type": self.task_type, "eval_id": self.eval_id, "out_dir": str(self.out_dir),
-                "metric": self.metric, "heldout": self.heldout, "dataset": self.dataset, "rows": self.table(),
-                "skipped": self.skipped, "recommendation": self.recommendation.to_dict(), "focus": focus,
-                "plan": str(self.plan_path) if self.plan_path else None, "plan_labels": self.plan.get("labels"),
-                **({"judge": judge, "judge_calibration": calibration} if self.judge else {}),
-                "report_md": str(self.report_md), "report_html": str(self.report_html)}
-
-    def _repr_html_(self) -> str:
-        return html.render("evaluate_result.html", task=self.task, eval_id=self.eval_id, heldout=self.heldout,
-                           reason=self.recommendation.reason,
-                           verdict=self.judge and self.judge["calibration"].verdict,
-                           table=table_html(self.table(), self.recommendation.row))
 
 
 def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:

@@ -9,7 +9,7 @@ from workbench.evaluate.generation import ReplyCellResult
 from workbench.evaluate.generation.report import write_report as write_reply_report
 from workbench.evaluate.judge import uncalibrated
 from workbench.evaluate.ladder import recommend
-from workbench.evaluate.run import EvaluateResult
+from workbench.evaluate.result import EvaluateResult
 from workbench.tasks import load_task
 
 COSTS = {"latency_p50_ms": 12.5, "latency_p95_ms": 20.0, "throughput_per_s": 70.1, "peak_mem_mb": 88.0}

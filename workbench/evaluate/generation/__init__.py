@@ -29,7 +29,7 @@ from workbench.tasks import TaskSpec
 
 if TYPE_CHECKING:
     from workbench.evaluate.config import EvaluateConfig
-    from workbench.evaluate.run import EvaluateResult
+    from workbench.evaluate.result import EvaluateResult
 
 COLUMNS = ["strategy", "model", "rouge_l", "chrf", "length_ratio", "judge", "latency_p50_ms", "latency_p95_ms",
            "throughput_per_s", "peak_mem_mb", "parameters", "disk_mb"]

@@ -9,9 +9,11 @@ Example:
     >>> from workbench.evaluate import EvaluateConfig
     >>> from workbench.tasks import load_task
     >>> spec = load_task("support_replies")
+    >>> judge_rows([], spec, [], EvaluateConfig(task=spec.name, judge=False)) is None   # switched off
+    True
     >>> info = judge_rows(rows, spec, spec.heldout_examples()[:2], EvaluateConfig(task=spec.name))  # doctest: +SKIP
-    >>> info["calibration"].status                                                                  # doctest: +SKIP
-    'uncalibrated'
+    >>> info["calibration"].status, info["calibration"].verdict[:27]                               # doctest: +SKIP
+    ('uncalibrated', 'The judge is NOT calibrated')
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from workbench.evaluate.report import markdown_table, md_cell, page_context, plo
 from workbench.tasks import TaskSpec
 
 if TYPE_CHECKING:
-    from workbench.evaluate.run import EvaluateResult
+    from workbench.evaluate.result import EvaluateResult
 
 # Why a generation task's evaluation writes no plan.yaml (shown in the report).
 NO_PLAN_FOR_GENERATION = ("no plan.yaml: `workbench generate --plan` takes per-label targets, and a generation "
