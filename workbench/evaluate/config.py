@@ -1,16 +1,29 @@
-"""Typed configuration of the Evaluate stage.
+"""Typed configuration of the Evaluate stage, and its error.
+
+``STRATEGIES`` (the names ``strategies`` takes) comes from the task types' strategy
+registries (:mod:`workbench.evaluate.task_types`): registering a strategy there adds it here.
 
 Example:
     >>> cfg = EvaluateConfig(task="support_intents", strategies=["prompt", "retrieval"], limit=20)
     >>> cfg.k, cfg.students
     (5, None)
+    >>> "retrieval" in STRATEGIES
+    True
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-STRATEGIES = ("teacher", "prompt", "fewshot", "retrieval", "finetuned", "finetuned_retrieval")
+from workbench.errors import WorkbenchError
+from workbench.evaluate.task_types import strategy_names
+
+
+class EvaluateError(WorkbenchError, ValueError):
+    """An evaluation that cannot run as asked: an unknown strategy, no held-out rows, nothing to score."""
+
+
+STRATEGIES = strategy_names()
 
 
 class EvaluateConfig(BaseModel):

@@ -20,8 +20,8 @@ rating with theirs by Spearman and Pearson correlation.
 
 Example:
     >>> c = calibrate([4.6, 1.2, 4.1, 2.0], ["accepted", "corrected", "discarded", "discarded"], [5, 2, 1, 1], 4)
-    >>> c["kappa"], c["agreement"], c["n"]
-    (0.5, 0.75, 4)
+    >>> c.kappa, c.agreement, c.n, c.status
+    (0.5, 0.75, 4, 'too_few')
 """
 
 from __future__ import annotations
@@ -29,7 +29,11 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
+from typing import Any
 
+from pydantic import BaseModel
+
+from workbench.evaluate.cells import KeyAccess
 from workbench.evaluate.metrics import pearson, spearman
 from workbench.review.agreement import cohen_kappa
 from workbench.tasks import TaskSpec
@@ -207,8 +211,35 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+class Calibration(KeyAccess, BaseModel):
+    """How far the judge agrees with the reviewers (see :func:`calibrate`, :func:`uncalibrated`).
+
+    ``status`` is uncalibrated, too_few, one_sided, poor, moderate or good; ``verdict`` says it
+    plainly. ``dataset`` and ``items`` (each reviewed record with the judge's rating) are set
+    when a reviewed version was checked.
+    """
+
+    n: int
+    n_rated: int
+    kappa: float | None
+    agreement: float | None
+    judge_pass_rate: float | None
+    human_pass_rate: float | None
+    spearman: float | None
+    pearson: float | None
+    status: str
+    verdict: str
+    dataset: str | None = None
+    items: list[dict[str, Any]] | None = None
+
+    def to_dict(self, items: bool = False) -> dict[str, Any]:
+        """The figures; ``dataset`` only when one was checked, ``items`` only when asked for."""
+        drop = {k for k in ("dataset", "items") if getattr(self, k) is None or (k == "items" and not items)}
+        return self.model_dump(exclude=drop)
+
+
 def calibrate(judge_ratings: list[float | None], decisions: list[str], human_ratings: list[float | None],
-              pass_rating: int) -> dict:
+              pass_rating: int) -> Calibration:
     """Agreement of the judge with reviewers on the same replies.
 
     ``decisions`` are the reviewers' (accepted / corrected / discarded); accepted counts as a
@@ -226,8 +257,8 @@ def calibrate(judge_ratings: list[float | None], decisions: list[str], human_rat
            "human_pass_rate": round(human_pass.count("pass") / n, 4) if n else None,
            "spearman": _round(spearman([j for j, _ in rated], [h for _, h in rated])),
            "pearson": _round(pearson([j for j, _ in rated], [h for _, h in rated]))}
-    out["status"], out["verdict"] = _verdict(out)
-    return out
+    status, verdict = _verdict(out)
+    return Calibration(**out, status=status, verdict=verdict)
 
 
 def _verdict(c: dict) -> tuple[str, str]:
@@ -255,12 +286,12 @@ def _verdict(c: dict) -> tuple[str, str]:
     return "moderate", f"The judge agrees moderately with the reviewers ({figures}): use it to rank, not to decide."
 
 
-def uncalibrated(why: str) -> dict:
+def uncalibrated(why: str) -> Calibration:
     """The calibration entry when there is nothing to check the judge against."""
-    return {"n": 0, "n_rated": 0, "kappa": None, "agreement": None, "judge_pass_rate": None,
-            "human_pass_rate": None, "spearman": None, "pearson": None, "status": "uncalibrated",
-            "verdict": f"The judge is NOT calibrated: {why}, so nobody has checked its scores against human "
-                       "decisions. Treat the judge column as unverified."}
+    return Calibration(n=0, n_rated=0, kappa=None, agreement=None, judge_pass_rate=None, human_pass_rate=None,
+                       spearman=None, pearson=None, status="uncalibrated",
+                       verdict=f"The judge is NOT calibrated: {why}, so nobody has checked its scores against human "
+                               "decisions. Treat the judge column as unverified.")
 
 
 def _round(x: float | None) -> float | None:

@@ -1,13 +1,15 @@
 """The size ladder: which (strategy, model) cells to score, and the recommendation.
 
-Cells come from the strategies asked for crossed with the students (MiniLM-L6,
-SmolLM2-135M, Gemma-3-270M or any ``.gguf``), plus the teacher and the finished train
-runs (classify runs for classification tasks, SFT runs for generation tasks). A cell that
-cannot run says why in ``skipped`` instead of failing the evaluation: MiniLM, an encoder,
-cannot write a reply, so generation tasks skip it (it still finds retrieval's neighbours).
+Cells come from the strategies asked for crossed with what each strategy's registry entry
+says (:class:`~workbench.evaluate.cells.Strategy`): the students (MiniLM-L6, SmolLM2-135M,
+Gemma-3-270M or any ``.gguf``), the teacher, or the finished train runs (classify runs for
+classification tasks, SFT runs for generation tasks). A cell that cannot run says why in
+``skipped`` instead of failing the evaluation: MiniLM, an encoder, cannot write a reply, so
+generation tasks skip it (it still finds retrieval's neighbours).
 
 The recommendation is the smallest model (fewest parameters, then lowest p50 latency)
 whose quality meets the task's bar; if none does, the nearest miss (the best quality).
+Rows are :class:`~workbench.evaluate.cells.CellResult` records or plain dicts (both read by key).
 
 Example:
     >>> rows = [{"strategy": "prompt", "model": "big", "macro_f1": 0.9, "parameters": 270, "latency_p50_ms": 9},
@@ -23,8 +25,11 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
-from workbench.evaluate.config import STRATEGIES
+from workbench.evaluate.cells import Cell
+from workbench.evaluate.config import EvaluateError
+from workbench.evaluate import task_types
 from workbench.settings import get_settings
 
 DEFAULT_STUDENTS = ["minilm-l6", "smollm2-135m", "gemma3-270m"]
@@ -32,16 +37,9 @@ DEFAULT_STUDENTS = ["minilm-l6", "smollm2-135m", "gemma3-270m"]
 GGUF_STUDENTS = {"smollm2-135m": "smollm2-135m-instruct", "gemma3-270m": "gemma3-270m"}
 
 
-@dataclass(frozen=True)
-class Cell:
-    strategy: str
-    model: str  # what the row is called: a student, "teacher:<spec>" or a run's student
-    source: str  # "embedder", a GGUF path, or a run folder
-
-
 @dataclass
 class Recommendation:
-    row: dict | None
+    row: Mapping[str, Any] | None  # a CellResult (or a dict row)
     meets_bar: bool
     metric: str
     bar: float
@@ -62,10 +60,6 @@ class Matrix:
         self.skipped.append({"strategy": strategy, "model": model, "why": why})
 
 
-# Train objective whose runs the fine-tuned strategies of each task type use.
-OBJECTIVES = {"classification": "classify", "generation": "sft"}
-
-
 def finished_runs(task: str, objective: str = "classify") -> list[Path]:
     """The latest finished run with ``objective`` (classify, sft) of each student of ``task``."""
     latest: dict[str, tuple[str, Path]] = {}
@@ -81,58 +75,56 @@ def finished_runs(task: str, objective: str = "classify") -> list[Path]:
 
 def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
                  has_pool: bool, task_type: str = "classification") -> Matrix:
-    """The cells to score; what cannot run lands in ``skipped`` with the fix."""
+    """The cells to score; what cannot run lands in ``skipped`` with the fix.
+
+    Which cells a strategy gets comes from its entry in the task type's strategy registry.
+    """
     from workbench.generate.teachers import TeacherSpec
     from workbench.models import gguf_path
 
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    known = task_types.strategy_names()
+    unknown = [s for s in strategies if s not in known]
     if unknown:
-        raise ValueError(f"unknown strategies {unknown}; choose from {list(STRATEGIES)}")
-    generation = task_type == "generation"
+        raise EvaluateError(f"unknown strategies {unknown}; choose from {list(known)}")
+    kind = task_types.task_type(task_type)
     m = Matrix()
     for strategy in strategies:
-        if strategy == "teacher":
+        entry = kind.STRATEGIES.get(strategy)
+        if entry is None:
+            m.skip(strategy, "-", f"not a strategy of {task_type} tasks; choose from {list(kind.STRATEGIES)}")
+        elif entry.over == "teacher":
             spec = TeacherSpec.parse(teacher)
-            if spec.kind == "llamacpp":
-                m.cells.append(Cell("teacher", f"teacher:{spec.model}", str(gguf_path(spec.model))))
-            elif spec.kind == "openai" and generation:
-                m.cells.append(Cell("teacher", f"teacher:{spec.model}", str(spec)))
-            elif generation:
-                m.skip("teacher", str(spec), "replies are scored from llama.cpp or OpenAI-compatible teachers; "
-                       "use a llamacpp: or openai: teacher")
+            if spec.kind not in kind.TEACHER_KINDS:
+                m.skip(strategy, str(spec), kind.TEACHER_SKIP)
             else:
-                m.skip("teacher", str(spec), "prompt-only scoring reads token likelihoods, which only llama.cpp "
-                       "teachers give here; use a llamacpp: teacher")
-            continue
-        if strategy in ("finetuned", "finetuned_retrieval"):
+                source = str(gguf_path(spec.model)) if spec.kind == "llamacpp" else str(spec)
+                m.cells.append(Cell(strategy, f"teacher:{spec.model}", source))
+        elif entry.over == "runs":
             if not runs:
-                kind = "SFT" if generation else "classification"
-                m.skip(strategy, "-", f"no finished {kind} run for this task; train one with "
+                m.skip(strategy, "-", f"no finished {kind.RUN_KIND} run for this task; train one with "
                        "`workbench train --task <task>` or pass --run")
-            elif strategy == "finetuned_retrieval" and not has_pool:
+            elif entry.needs_pool and not has_pool:
                 m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
             else:
                 for run in runs:
                     info = json.loads((run / "run.json").read_text())
                     m.cells.append(Cell(strategy, f"{info['student']} ({run.name})", str(run)))
-            continue
-        if strategy == "retrieval" and not has_pool:
+        elif entry.needs_pool and not has_pool:
             m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
-            continue
-        for student in students:
-            if student == "minilm-l6" and generation:
-                m.skip(strategy, student, "MiniLM-L6 is an encoder: it embeds text but cannot generate a reply "
-                       "(it still finds the neighbours for retrieval)")
-            elif student == "minilm-l6":
-                m.cells.append(Cell(strategy, student, "embedder"))
-            elif student in GGUF_STUDENTS or student.endswith(".gguf"):
-                m.cells.append(Cell(strategy, student, str(gguf_path(GGUF_STUDENTS.get(student, student)))))
-            else:
-                m.skip(strategy, student, f"unknown student; use one of {DEFAULT_STUDENTS} or a .gguf path")
+        else:
+            for student in students:
+                if student == "minilm-l6" and kind.ENCODER_SKIP:
+                    m.skip(strategy, student, kind.ENCODER_SKIP)
+                elif student == "minilm-l6":
+                    m.cells.append(Cell(strategy, student, "embedder"))
+                elif student in GGUF_STUDENTS or student.endswith(".gguf"):
+                    m.cells.append(Cell(strategy, student, str(gguf_path(GGUF_STUDENTS.get(student, student)))))
+                else:
+                    m.skip(strategy, student, f"unknown student; use one of {DEFAULT_STUDENTS} or a .gguf path")
     return m
 
 
-def recommend(rows: list[dict], metric: str, bar: float) -> Recommendation:
+def recommend(rows: Sequence[Mapping[str, Any]], metric: str, bar: float) -> Recommendation:
     """The smallest row meeting ``metric >= bar``; else the best row (the nearest miss)."""
     scored = [r for r in rows if r.get(metric) is not None]
     if not scored:
@@ -150,6 +142,6 @@ def recommend(rows: list[dict], metric: str, bar: float) -> Recommendation:
                           f"at {best[metric]:.3f} ({bar - best[metric]:.3f} short)")
 
 
-def _size(row: dict) -> float:
+def _size(row: Mapping[str, Any]) -> float:
     """Parameters, for ordering; a remote teacher's unknown size counts as the largest."""
     return row["parameters"] if row.get("parameters") is not None else math.inf

@@ -1,22 +1,28 @@
-"""The evaluation report: ``report.md`` and ``report.html`` with the table and plots.
+"""The parts of the evaluation report both task types share: the table, the plots, the page.
 
-Files written under ``<home>/reports/<task>/<eval-id>/``: ``report.md``, ``report.html``,
-``quality_latency.png`` (quality against p50 latency, Pareto front drawn), one
-``confusion-<n>.png`` per row, ``results.json`` (everything, predictions included) and
-``plan.yaml`` (written by :mod:`workbench.evaluate.run`). Generation tasks: no confusion
-matrices or plan; the worst replies with their messages and references, and the judge's
-calibration against the reviewers, said plainly when it is missing or poor.
+Each task type writes its own report (:mod:`workbench.evaluate.classification`,
+:mod:`workbench.evaluate.generation.report`) under ``<home>/reports/<task>/<eval-id>/``:
+``report.md``, ``report.html`` (a Jinja template under ``workbench/templates/``, values
+escaped), ``quality_latency.png`` (quality against p50 latency, Pareto front drawn) and
+``results.json`` (everything, predictions included). This module holds what they share:
+the results table (markdown and escaped HTML), the plots and the writing of the files.
 
 Example:
     >>> pareto_front([(10, 0.5), (20, 0.9), (30, 0.8), (5, 0.4)])
     [3, 0, 1]
+    >>> str(table_html([{"strategy": "prompt", "model": "<m>", "macro_f1": 0.5}]))
+    '<table><tr><th>strategy</th><th>model</th><th>macro-F1</th></tr><tr><td>prompt</td><td>&lt;m&gt;</td><td>0.500</td></tr></table>'
 """
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
+from typing import Any, Mapping
+
+from markupsafe import Markup
+
+from workbench import html
 
 HEADERS = {"strategy": "strategy", "model": "model", "accuracy": "accuracy", "macro_f1": "macro-F1",
            "rouge_l": "ROUGE-L", "chrf": "chrF", "length_ratio": "length ratio", "judge": "judge",
@@ -52,16 +58,12 @@ def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     return front
 
 
-def html_table(rows: list[dict], highlight: dict | None = None) -> str:
-    headers = _headers(rows)
-    head = "".join(f"<th>{v}</th>" for v in headers.values())
-    body = []
-    for r in rows:
-        mark = highlight is not None and (r["strategy"], r["model"]) == (highlight["strategy"], highlight["model"])
-        style = ' style="font-weight:bold;background:#e8f5e9"' if mark else ""
-        body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(_fmt(k, r.get(k)))}</td>" for k in headers)
-                    + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+def table_html(rows: list[dict], highlight: Mapping[str, Any] | None = None) -> Markup:
+    """The results table, escaped; the ``highlight`` row (the recommendation) in bold."""
+    def marked(r: Mapping[str, Any]) -> bool:
+        return highlight is not None and (r["strategy"], r["model"]) == (highlight["strategy"], highlight["model"])
+
+    return Markup(html.html_table(rows, _headers(rows), fmt=_fmt, highlight=marked))
 
 
 def markdown_table(rows: list[dict]) -> str:
@@ -120,90 +122,27 @@ def plot_confusion(grid: list[list[int]], labels: list[str], title: str, path: P
     return path
 
 
-def write_report(result, spec, y_true: list[str]) -> tuple[Path, Path]:
-    """Write the plots, ``results.json``, ``report.md`` and ``report.html``; returns the two reports.
+def skipped_md(skipped: list[dict[str, str]]) -> str:
+    return "\n".join(f"- {s['strategy']} {s['model']}: {s['why']}" for s in skipped) or "- none"
 
-    ``y_true`` are the held-out labels (classification) or reference replies (generation).
-    """
-    if result.task_type == "generation":
-        from workbench.evaluate.report_replies import write_reply_report
 
-        return write_reply_report(result, spec, y_true)
-    out = result.out_dir
-    rec = result.recommendation
-    plot_quality_latency(result.rows, result.metric, rec.bar, out / "quality_latency.png")
-    confusions = []
-    for i, r in enumerate(result.rows):
-        confusions.append(plot_confusion(r["confusion"], spec.label_names, f"{r['model']} / {r['strategy']}",
-                                         out / f"confusion-{i}.png").name)
-    (out / "results.json").write_text(json.dumps({**result.to_dict(), "rows_full": result.rows,
-                                                  "worst_errors": result.worst_errors, "plan_full": result.plan,
-                                                  "labels": spec.label_names, "y_true": y_true}, indent=1, default=str))
-    focus = result.focus
-    focus_cm = confusions[result.rows.index(focus)] if focus in result.rows else None
-    errors_md = "\n".join(f"| {_md(e['text'])} | {e['label']} | {e['predicted']} | {e['confidence']:.2f} |"
-                          for e in result.worst_errors)
-    plan_md = "\n".join(f"- {k}: {v}" for k, v in result.plan.get("labels", {}).items()) or "- (no errors: no plan)"
-    pairs_md = "\n".join(f"- {' / '.join(p['labels'])}: {p['errors']} errors, {p['n']} examples"
-                         for p in result.plan.get("pairs", [])[:8])
-    skipped_md = "\n".join(f"- {s['strategy']} {s['model']}: {s['why']}" for s in result.skipped) or "- none"
-    focus_name = f"{focus['model']} / {focus['strategy']}" if focus else "-"
-    md = f"""# Evaluation {result.eval_id}: {spec.name}
+def md_cell(text: Any) -> str:
+    """Text on one line, safe in a markdown table cell."""
+    return " ".join(str(text).split()).replace("|", "\\|")
 
-{result.heldout} held-out rows; retrieval pool {result.dataset or 'none'}; quality bar {rec.metric} >= {rec.bar}.
 
-**Recommendation:** {rec.reason}.
-
-{markdown_table(result.table())}
-
-Latency is per message, one at a time; throughput is messages over the wall time of that loop.
-Peak MB is the resident memory the strategy added to the process (model loading included).
-
-![quality against latency](quality_latency.png)
-
-## Skipped
-
-{skipped_md}
-
-## Worst errors of {focus_name}
-
-| text | true | predicted | confidence |
-|---|---|---|---|
-{errors_md}
-
-{f'![confusion matrix]({focus_cm})' if focus_cm else ''}
-
-## Next round of data (plan.yaml)
-
-{plan_md}
-
-Confusable pairs:
-
-{pairs_md}
-
-Run: `workbench generate --task {spec.name} --plan {result.plan_path}`
-"""
-    md_path = out / "report.md"
+def write_files(out: Path, results: dict[str, Any], md: str, template: str, **page: Any) -> tuple[Path, Path]:
+    """Write ``results.json``, ``report.md`` and ``report.html`` (``template`` rendered with ``page``)."""
+    (out / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    md_path, html_path = out / "report.md", out / "report.html"
     md_path.write_text(md, encoding="utf-8")
-    errors_html = "".join(f"<tr><td>{html.escape(e['text'])}</td><td>{e['label']}</td><td>{e['predicted']}</td>"
-                          f"<td>{e['confidence']:.2f}</td></tr>" for e in result.worst_errors)
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation {result.eval_id}: {spec.name}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}td,th{{padding:3px 8px;border-bottom:1px solid #ddd}}</style>
-</head><body><h1>Evaluation {result.eval_id}: {html.escape(spec.name)}</h1>
-<p>{result.heldout} held-out rows; retrieval pool {result.dataset or 'none'}; quality bar {rec.metric} &ge; {rec.bar}.</p>
-<p><b>Recommendation:</b> {html.escape(rec.reason)}.</p>
-{html_table(result.table(), rec.row)}
-<p><img src="quality_latency.png" alt="quality against latency"></p>
-<h2>Skipped</h2><ul>{''.join(f"<li>{s['strategy']} {html.escape(s['model'])}: {html.escape(s['why'])}</li>" for s in result.skipped) or '<li>none</li>'}</ul>
-<h2>Worst errors of {html.escape(focus_name)}</h2>
-<table><tr><th>text</th><th>true</th><th>predicted</th><th>confidence</th></tr>{errors_html}</table>
-{f'<p><img src="{focus_cm}" alt="confusion matrix"></p>' if focus_cm else ''}
-<h2>Next round of data</h2><pre>{html.escape(json.dumps(result.plan.get('labels', {}), indent=1))}</pre>
-</body></html>"""
-    html_path = out / "report.html"
-    html_path.write_text(page, encoding="utf-8")
+    html_path.write_text(html.render(template, **page), encoding="utf-8")
     return md_path, html_path
 
 
-def _md(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+def page_context(result: Any, items: str) -> dict[str, Any]:
+    """What the report page's header, table and skipped list show (``items``: rows, messages)."""
+    rec = result.recommendation
+    return {"eval_id": result.eval_id, "task": result.task, "heldout": result.heldout, "items": items,
+            "dataset": result.dataset, "metric": rec.metric, "bar": rec.bar, "reason": rec.reason,
+            "table": table_html(result.table(), rec.row), "skipped": result.skipped}
