@@ -14,10 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from workbench.errors import WorkbenchError
 from workbench.store import DatasetVersion, get_version, latest_version
@@ -153,33 +156,65 @@ def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
                stratify: str | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A seeded train/validation split; stratified by ``stratify`` so rare labels appear in both.
 
-    Labels with a single row stay in training (they cannot be in both sets).
+    scikit-learn's ``train_test_split`` makes it (``fraction`` of the rows, rounded up, go to
+    validation). Labels with a single row stay in training (they cannot be in both sets).
+
+    Example:
+        >>> rows = [{"text": str(i), "label": "a" if i < 5 else "b"} for i in range(10)]
+        >>> train, val = split_rows(rows, 0.2, seed=0, stratify="label")
+        >>> len(train), sorted(r["label"] for r in val)
+        (8, ['a', 'b'])
     """
+    from sklearn.model_selection import train_test_split
+
     if fraction <= 0 or len(rows) < 2:
         return list(rows), []
     rng = random.Random(seed)
-    groups: dict[Any, list[dict[str, str]]] = {}
-    for row in rows:
-        groups.setdefault(row[stratify] if stratify else None, []).append(row)
-    train, val = [], []
-    for key in sorted(groups, key=str):
-        group = groups[key][:]
-        rng.shuffle(group)
-        n_val = int(round(len(group) * fraction)) if len(group) > 1 else 0
-        n_val = min(n_val, len(group) - 1)
-        val += group[:n_val]
-        train += group[n_val:]
+    key = (lambda row: row[stratify]) if stratify else (lambda row: None)
+    counts = Counter(key(row) for row in rows)
+    # scikit-learn refuses to stratify a label with one row; it trains, as said above.
+    singles = [row for row in rows if counts[key(row)] == 1]
+    rest = [row for row in rows if counts[key(row)] > 1]
+    try:
+        train, val = train_test_split(rest, test_size=fraction, random_state=seed,
+                                      stratify=[key(row) for row in rest] if stratify else None)
+    except ValueError:
+        # scikit-learn also refuses when the validation share is smaller than the number of
+        # labels (10 rows of 5 labels at 0.1), when training would keep fewer rows than there
+        # are labels, or when no label has two rows. Then validation takes one row from each of
+        # as many labels as its share holds, so every label keeps a row in training.
+        train, val = _one_row_per_label(rest, fraction, rng, key)
+    train += singles
     if not val:  # tiny sets: still hold one row out so early stopping has something to watch
         rng.shuffle(train)
         val, train = train[:1], train[1:]
     rng.shuffle(train)
-    rng.shuffle(val)
     return train, val
 
 
+def _one_row_per_label(rows: list[dict[str, str]], fraction: float, rng: random.Random,
+                       key) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    shuffled = rng.sample(rows, len(rows))
+    first: dict[Any, int] = {}
+    for i, row in enumerate(shuffled):
+        first.setdefault(key(row), i)
+    held = set(list(first.values())[:math.ceil(fraction * len(rows))])
+    return ([row for i, row in enumerate(shuffled) if i not in held],
+            [row for i, row in enumerate(shuffled) if i in held])
+
+
 def class_weights(rows: list[dict[str, str]], labels: list[str]) -> list[float]:
-    """Inverse-frequency weights, ``n / (k * count)``; a label absent from training gets 0."""
-    counts = Counter(r["label"] for r in rows)
-    present = [lab for lab in labels if counts[lab]]
-    n, k = sum(counts.values()), len(present)
-    return [n / (k * counts[lab]) if counts[lab] else 0.0 for lab in labels]
+    """Inverse-frequency weights, ``n / (k * count)``; a label absent from training gets 0.
+
+    scikit-learn's ``compute_class_weight("balanced")`` over the labels that occur.
+    """
+    from sklearn.utils.class_weight import compute_class_weight
+
+    y = [r["label"] for r in rows]
+    seen = set(y)
+    present = [lab for lab in labels if lab in seen]
+    if not present:
+        return [0.0] * len(labels)
+    weights = compute_class_weight("balanced", classes=np.array(present), y=y)
+    by_label = dict(zip(present, weights.tolist()))
+    return [by_label.get(lab, 0.0) for lab in labels]
