@@ -156,8 +156,11 @@ def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
                stratify: str | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A seeded train/validation split; stratified by ``stratify`` so rare labels appear in both.
 
-    scikit-learn's ``train_test_split`` makes it (``fraction`` of the rows, rounded up, go to
-    validation). Labels with a single row stay in training (they cannot be in both sets).
+    scikit-learn's ``train_test_split`` makes it: ``fraction`` of the rows (rounded up) go to
+    validation, but never fewer rows than there are labels, and training keeps at least as
+    many rows as there are labels (scikit-learn spreads both in proportion to the labels, so
+    at fractions up to 0.5 every label keeps rows in training). Labels with a single row stay
+    in training (they cannot be in both sets).
 
     Example:
         >>> rows = [{"text": str(i), "label": "a" if i < 5 else "b"} for i in range(10)]
@@ -169,38 +172,30 @@ def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
 
     if fraction <= 0 or len(rows) < 2:
         return list(rows), []
-    rng = random.Random(seed)
     key = (lambda row: row[stratify]) if stratify else (lambda row: None)
     counts = Counter(key(row) for row in rows)
     # scikit-learn refuses to stratify a label with one row; it trains, as said above.
     singles = [row for row in rows if counts[key(row)] == 1]
     rest = [row for row in rows if counts[key(row)] > 1]
-    try:
-        train, val = train_test_split(rest, test_size=fraction, random_state=seed,
+    train: list[dict[str, str]] = []
+    val: list[dict[str, str]] = []
+    if rest:
+        # scikit-learn also refuses a validation share smaller than the number of labels (60
+        # rows of 10 labels at 0.1 asks for 6), or one that leaves training fewer rows than
+        # labels. The bounds below keep within both; on a small even set (the 60 seeds of 10
+        # labels) that is one validation row per label, as early stopping wants. Each label
+        # here has two rows or more, so the bounds never cross.
+        n_labels = len({key(row) for row in rest})
+        n_val = min(max(math.ceil(fraction * len(rest)), n_labels), len(rest) - n_labels)
+        train, val = train_test_split(rest, test_size=n_val, random_state=seed,
                                       stratify=[key(row) for row in rest] if stratify else None)
-    except ValueError:
-        # scikit-learn also refuses when the validation share is smaller than the number of
-        # labels (10 rows of 5 labels at 0.1), when training would keep fewer rows than there
-        # are labels, or when no label has two rows. Then validation takes one row from each of
-        # as many labels as its share holds, so every label keeps a row in training.
-        train, val = _one_row_per_label(rest, fraction, rng, key)
+    rng = random.Random(seed)
     train += singles
     if not val:  # tiny sets: still hold one row out so early stopping has something to watch
         rng.shuffle(train)
         val, train = train[:1], train[1:]
     rng.shuffle(train)
     return train, val
-
-
-def _one_row_per_label(rows: list[dict[str, str]], fraction: float, rng: random.Random,
-                       key) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
-    shuffled = rng.sample(rows, len(rows))
-    first: dict[Any, int] = {}
-    for i, row in enumerate(shuffled):
-        first.setdefault(key(row), i)
-    held = set(list(first.values())[:math.ceil(fraction * len(rows))])
-    return ([row for i, row in enumerate(shuffled) if i not in held],
-            [row for i, row in enumerate(shuffled) if i in held])
 
 
 def class_weights(rows: list[dict[str, str]], labels: list[str]) -> list[float]:
