@@ -24,10 +24,12 @@ import yaml
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from workbench.errors import WorkbenchError
 from workbench.examples import ExampleFileError, read_examples
+from workbench.html import html_table
 from workbench.settings import get_settings
 
 
@@ -256,10 +258,11 @@ class TaskSpec(_Strict):
         return {"label": self.labels[0] if self.labels else None, "examples": texts, "n": 3, "start": 3}
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td><code>{lab.name}</code></td><td>{lab.description}</td></tr>" for lab in self.labels)
-        return (f"<b>{self.name}</b> ({self.type}): {self.description}<br>"
-                f"{len(self.seed_examples)} seeds; quality bar {self.quality_bar.metric} &ge; {self.quality_bar.min}"
-                f"<table><tr><th>label</th><th>description</th></tr>{rows}</table>")
+        table = html_table([{"name": lab.name, "description": lab.description} for lab in self.labels],
+                           {"name": "label", "description": "description"})
+        return (f"<b>{escape(self.name)}</b> ({escape(self.type)}): {escape(self.description)}<br>"
+                f"{len(self.seed_examples)} seeds; quality bar {escape(self.quality_bar.metric)} &ge; "
+                f"{escape(self.quality_bar.min)}{table}")
 
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 
@@ -20,15 +21,11 @@ rg = pytest.importorskip("argilla")
 def _processes_under(root: Path) -> list[str]:
     """Command lines of live processes that mention the service's folder."""
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+    for proc in psutil.process_iter(["pid", "cmdline", "status"]):
+        if proc.info["pid"] == os.getpid() or proc.info["status"] == psutil.STATUS_ZOMBIE:
             continue
-        try:
-            cmd = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-            state = (proc / "stat").read_text().split()[2]
-        except OSError:
-            continue
-        if str(root) in cmd and state != "Z":
+        cmd = " ".join(proc.info["cmdline"] or [])
+        if str(root) in cmd:
             found.append(cmd)
     return found
 

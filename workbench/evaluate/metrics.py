@@ -1,10 +1,11 @@
-"""Quality metrics, written out so every number in a report can be checked by hand.
+"""Quality metrics, computed by the libraries that define them and pinned by hand-worked tests.
 
-Classification: accuracy, macro-F1 and per-label precision/recall/F1 (a label with no
-predictions has precision 0, as scikit-learn's ``zero_division=0``), confusion counts.
-Generation: ROUGE-L (LCS F-measure over lower-cased word tokens), chrF (Popović 2015:
-character n-grams 1..6, beta 2, whitespace dropped; scaled to [0, 1]) and length ratio.
-Judge calibration: Pearson and Spearman correlation (ties get their average rank).
+Classification: accuracy, macro-F1, per-label precision/recall/F1 and confusion counts from
+scikit-learn (a label with no predictions has precision 0: ``zero_division=0``).
+Generation: ROUGE-L from ``rouge-score`` (LCS F-measure over lower-cased word tokens), chrF
+from ``sacrebleu`` (Popović 2015: character n-grams 1..6, beta 2, whitespace dropped; scaled
+to [0, 1]) and length ratio. Judge calibration: Pearson and Spearman correlation from
+``scipy.stats`` (ties get their average rank).
 
 Example:
     >>> m = classification_metrics(["a", "a", "b"], ["a", "b", "b"], ["a", "b"])
@@ -17,20 +18,23 @@ Example:
 from __future__ import annotations
 
 import math
-from collections import Counter
+from functools import lru_cache
+
+import numpy as np
+
+# The libraries are imported where they are used: sklearn, scipy, rouge-score and sacrebleu
+# take a second or more to import, and most commands that import this module score nothing.
 
 
 def confusion(y_true: list[str], y_pred: list[str], labels: list[str]) -> list[list[int]]:
     """Counts: rows are true labels, columns predicted labels, in ``labels`` order."""
-    index = {lab: i for i, lab in enumerate(labels)}
-    grid = [[0] * len(labels) for _ in labels]
-    for t, p in zip(y_true, y_pred, strict=True):
-        grid[index[t]][index[p]] += 1
-    return grid
+    from sklearn.metrics import confusion_matrix
 
-
-def _f1(p: float, r: float) -> float:
-    return 2 * p * r / (p + r) if p + r else 0.0
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"confusion needs one prediction per example ({len(y_true)} != {len(y_pred)})")
+    if not y_true:
+        return [[0] * len(labels) for _ in labels]
+    return confusion_matrix(y_true, y_pred, labels=labels).tolist()
 
 
 def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[str]) -> dict:
@@ -39,27 +43,20 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     Macro-F1 averages over the labels that occur in ``y_true`` or ``y_pred``: a label the
     held-out set never contains and nobody predicts says nothing about the model.
     """
+    from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+
     if not y_true:
         raise ValueError("no examples to score: the held-out set is empty")
     grid = confusion(y_true, y_pred, labels)
-    per_label = {}
-    for i, lab in enumerate(labels):
-        tp = grid[i][i]
-        predicted = sum(row[i] for row in grid)
-        support = sum(grid[i])
-        p = tp / predicted if predicted else 0.0
-        r = tp / support if support else 0.0
-        per_label[lab] = {"precision": round(p, 4), "recall": round(r, 4), "f1": round(_f1(p, r), 4),
-                          "support": support, "predicted": predicted}
-    present = [lab for lab in labels if per_label[lab]["support"] or per_label[lab]["predicted"]]
-    # Unrounded F1s for the mean, so the macro figure does not carry rounding error.
-    f1s = []
-    for lab in present:
-        i = labels.index(lab)
-        tp, predicted, support = grid[i][i], per_label[lab]["predicted"], per_label[lab]["support"]
-        f1s.append(_f1(tp / predicted if predicted else 0.0, tp / support if support else 0.0))
-    correct = sum(grid[i][i] for i in range(len(labels)))
-    return {"accuracy": round(correct / len(y_true), 4), "macro_f1": round(sum(f1s) / len(f1s), 4),
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0)
+    predicted = [sum(row[i] for row in grid) for i in range(len(labels))]
+    per_label = {lab: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
+                       "f1": round(float(f1[i]), 4), "support": int(support[i]), "predicted": predicted[i]}
+                 for i, lab in enumerate(labels)}
+    present = [lab for i, lab in enumerate(labels) if support[i] or predicted[i]]
+    macro = f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
+    return {"accuracy": round(float(accuracy_score(y_true, y_pred)), 4), "macro_f1": round(float(macro), 4),
             "per_label": per_label, "confusion": grid, "n": len(y_true)}
 
 
@@ -67,28 +64,37 @@ def _words(text: str) -> list[str]:
     return text.lower().split()
 
 
-def _lcs(a: list[str], b: list[str]) -> int:
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
+class _WordTokenizer:
+    """rouge-score's tokenizer interface: lower-cased whitespace-separated words.
+
+    rouge-score's default tokenizer keeps only ``[a-z0-9]`` and so drops every non-ASCII
+    word; the task data is not all English, so words are split on whitespace instead.
+    """
+
+    def tokenize(self, text: str) -> list[str]:
+        return _words(text)
+
+
+@lru_cache(maxsize=1)
+def _rouge_scorer():
+    from rouge_score.rouge_scorer import RougeScorer
+
+    return RougeScorer(["rougeL"], tokenizer=_WordTokenizer())
 
 
 def rouge_l(prediction: str, reference: str) -> float:
     """ROUGE-L F1: longest common subsequence of words over both lengths."""
-    p, r = _words(prediction), _words(reference)
-    if not p or not r:
-        return 0.0
-    lcs = _lcs(p, r)
-    return _f1(lcs / len(p), lcs / len(r))
+    return float(_rouge_scorer().score(reference, prediction)["rougeL"].fmeasure)
 
 
-def _char_ngrams(text: str, n: int) -> Counter:
-    s = "".join(text.split())  # chrF ignores whitespace
-    return Counter(s[i:i + n] for i in range(len(s) - n + 1))
+@lru_cache(maxsize=4)
+def _chrf_metric(max_n: int, beta: float):
+    from sacrebleu.metrics import CHRF
+
+    # word_order=0: chrF, not chrF++; whitespace=False drops spaces before counting n-grams;
+    # eps_smoothing=False averages P and R over the orders both strings have (chrF++.py's
+    # and the paper's definition), so short strings are scored on the orders they have.
+    return CHRF(char_order=max_n, word_order=0, beta=beta, lowercase=False, whitespace=False, eps_smoothing=False)
 
 
 def chrf(prediction: str, reference: str, max_n: int = 6, beta: float = 2.0) -> float:
@@ -97,21 +103,7 @@ def chrf(prediction: str, reference: str, max_n: int = 6, beta: float = 2.0) -> 
     Orders with no n-grams on either side (strings shorter than n) are left out of the
     averages, so short strings are scored on the orders they have.
     """
-    precisions, recalls = [], []
-    for n in range(1, max_n + 1):
-        hyp, ref = _char_ngrams(prediction, n), _char_ngrams(reference, n)
-        if not hyp or not ref:
-            continue
-        overlap = sum((hyp & ref).values())
-        precisions.append(overlap / sum(hyp.values()))
-        recalls.append(overlap / sum(ref.values()))
-    if not precisions:
-        return 0.0
-    p, r = sum(precisions) / len(precisions), sum(recalls) / len(recalls)
-    if p + r == 0:
-        return 0.0
-    b2 = beta * beta
-    return (1 + b2) * p * r / (b2 * p + r)
+    return _chrf_metric(max_n, float(beta)).sentence_score(prediction, [reference]).score / 100.0
 
 
 def length_ratio(prediction: str, reference: str) -> float:
@@ -130,46 +122,43 @@ def generation_metrics(predictions: list[str], references: list[str]) -> dict:
             "length_ratio": mean([length_ratio(p, r) for p, r in pairs]), "n": len(pairs)}
 
 
+def _correlatable(xs: list[float], ys: list[float]) -> bool:
+    """Whether a correlation is defined: two pairs or more, neither side constant.
+
+    scipy returns NaN (with a warning) where it is not; callers here want None.
+    """
+    if len(xs) != len(ys):
+        raise ValueError(f"a correlation needs pairs ({len(xs)} != {len(ys)})")
+    return len(xs) >= 2 and len(set(xs)) > 1 and len(set(ys)) > 1
+
+
 def pearson(xs: list[float], ys: list[float]) -> float | None:
     """Pearson's r; None for fewer than two pairs or when either side is constant."""
-    if len(xs) != len(ys):
-        raise ValueError(f"pearson needs pairs ({len(xs)} != {len(ys)})")
-    n = len(xs)
-    if n < 2:
+    from scipy.stats import pearsonr
+
+    if not _correlatable(xs, ys):
         return None
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    syy = sum((y - my) ** 2 for y in ys)
-    if sxx == 0 or syy == 0:
-        return None
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / math.sqrt(sxx * syy)
+    return float(pearsonr(xs, ys).statistic)
 
 
 def ranks(values: list[float]) -> list[float]:
     """1-based ranks; tied values share the average of the ranks they span."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    out = [0.0] * len(values)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-            j += 1
-        for k in order[i:j + 1]:
-            out[k] = (i + j) / 2 + 1
-        i = j + 1
-    return out
+    from scipy.stats import rankdata
+
+    return rankdata(values, method="average").tolist()
 
 
 def spearman(xs: list[float], ys: list[float]) -> float | None:
-    """Spearman's rho: Pearson's r of the ranks."""
-    return pearson(ranks(xs), ranks(ys))
+    """Spearman's rho (Pearson's r of the ranks); None where Pearson's would be."""
+    from scipy.stats import spearmanr
+
+    if not _correlatable(xs, ys):
+        return None
+    return float(spearmanr(xs, ys).statistic)
 
 
 def percentile(values: list[float], q: float) -> float:
-    """Linear-interpolated percentile (numpy's default), ``q`` in [0, 100]."""
+    """Linear-interpolated percentile (numpy's default), ``q`` in [0, 100]; NaN without values."""
     if not values:
         return float("nan")
-    xs = sorted(values)
-    pos = (len(xs) - 1) * q / 100
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return float(np.percentile(values, q))

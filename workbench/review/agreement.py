@@ -2,7 +2,8 @@
 
 Both treat answers as nominal categories ("discarded" counts as a category of its own), and
 both correct raw agreement for the agreement chance alone would give, so a team that always
-answers the same majority label does not look better than it is.
+answers the same majority label does not look better than it is. Kappa is scikit-learn's,
+alpha the ``krippendorff`` package's (nominal level).
 
 Example:
     >>> round(cohen_kappa(["a", "a", "b", "b"], ["a", "a", "b", "a"]), 3)
@@ -24,17 +25,17 @@ def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> float 
     1.0 is perfect agreement, 0.0 what chance gives; when both always give the same single
     answer, chance agreement is total and kappa is defined as 1.0.
     """
+    from sklearn.metrics import cohen_kappa_score
+
     if len(first) != len(second):
         raise ValueError(f"both reviewers must rate the same items ({len(first)} != {len(second)})")
-    n = len(first)
-    if n == 0:
+    if not first:
         return None
-    observed = sum(a == b for a, b in zip(first, second)) / n
-    ca, cb = Counter(first), Counter(second)
-    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    if expected == 1.0:
+    # scikit-learn answers 0/0 (NaN, with a warning) for one shared answer; by the
+    # definition above that is full agreement.
+    if len(set(first) | set(second)) == 1:
         return 1.0
-    return (observed - expected) / (1.0 - expected)
+    return float(cohen_kappa_score(list(first), list(second)))
 
 
 def krippendorff_alpha(units: Sequence[Sequence[Hashable]]) -> float | None:
@@ -42,25 +43,21 @@ def krippendorff_alpha(units: Sequence[Sequence[Hashable]]) -> float | None:
 
     Units with fewer than two answers carry no pairable information and are skipped.
     """
-    pairable = [list(u) for u in units if len(u) >= 2]
+    import krippendorff
+    import numpy as np
+
+    pairable = [Counter(u) for u in units if len(u) >= 2]
     if not pairable:
         return None
-    # Coincidence counts: within a unit of m answers, each ordered pair weighs 1 / (m - 1).
-    coincidence: Counter = Counter()
-    for answers in pairable:
-        weight = 1.0 / (len(answers) - 1)
-        for i, j in combinations(range(len(answers)), 2):
-            coincidence[(answers[i], answers[j])] += weight
-            coincidence[(answers[j], answers[i])] += weight
-    totals: Counter = Counter()
-    for (c, _), w in coincidence.items():
-        totals[c] += w
-    n = sum(totals.values())
-    disagreement_observed = sum(w for (c, k), w in coincidence.items() if c != k)
-    disagreement_expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k) / (n - 1)
-    if disagreement_expected == 0:
+    values = sorted({v for unit in pairable for v in unit}, key=str)
+    # One answer everywhere: no expected disagreement, so the package refuses (a value
+    # domain of one); every pair agrees, which is alpha 1.
+    if len(values) == 1:
         return 1.0
-    return 1.0 - disagreement_observed / disagreement_expected
+    # value_counts (units x values) takes units with any number of answers as they come,
+    # without inventing reviewer columns for them.
+    counts = np.array([[unit[v] for v in values] for unit in pairable], dtype=float)
+    return float(krippendorff.alpha(value_counts=counts, level_of_measurement="nominal"))
 
 
 def unit_agreement(answers: Sequence[Hashable]) -> float | None:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
+import psutil
 
 from workbench.errors import WorkbenchError
 
@@ -82,14 +83,10 @@ def _alive(pid: int | None) -> bool:
     if not pid:
         return False
     try:
-        os.kill(pid, 0)
-    except OSError:
+        # A zombie (exited child not yet reaped) counts as gone.
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:  # no such process, or not ours to look at
         return False
-    # A zombie (exited child not yet reaped) counts as gone.
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
-    except OSError:
-        return True
 
 
 def _port_busy(host: str, port: int) -> bool:
