@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.evaluate.config import STRATEGIES
+from workbench.models import gguf_students, student_names
 from workbench.settings import get_settings
 
-DEFAULT_STUDENTS = ["minilm-l6", "smollm2-135m", "gemma3-270m"]
+DEFAULT_STUDENTS = student_names()
 # Evaluate's student names -> the bundled GGUF a decoder student is prompted through.
-GGUF_STUDENTS = {"smollm2-135m": "smollm2-135m-instruct", "gemma3-270m": "gemma3-270m"}
+GGUF_STUDENTS = gguf_students()
 
 
 @dataclass(frozen=True)

@@ -41,20 +41,12 @@ def shots(spec: TaskSpec, cfg: EvaluateConfig) -> list[dict]:
     return spec.seed_examples[:cfg.shots or spec.generation.shots]
 
 
-def _mode(model: str) -> str:
-    """How a student is prompted: bundled models know their mode; other GGUFs get chat."""
-    from workbench.evaluate.ladder import GGUF_STUDENTS
-    from workbench.models import REGISTRY
-
-    bundled = REGISTRY.get(GGUF_STUDENTS.get(model, model))
-    return bundled.mode if bundled and bundled.mode else "chat"
-
-
 def build(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig, new_tokens: int):
     """The generator of one cell, with retrieval's MiniLM index counted in its size."""
     from workbench.evaluate import generators as gen
     from workbench.evaluate.strategies import EmbeddingScorer
     from workbench.generate.teachers import TeacherSpec
+    from workbench.models import prompt_mode
 
     examples = lambda text: []
     knn = None
@@ -75,7 +67,7 @@ def build(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig, new
     elif cell.strategy in ("finetuned", "finetuned_retrieval"):
         g = gen.FineTunedGenerator(cell.source, new_tokens, examples if knn else None)
     else:
-        g = gen.LlamaGenerator(Path(cell.source), spec, _mode(cell.model), examples, cfg.threads, new_tokens)
+        g = gen.LlamaGenerator(Path(cell.source), spec, prompt_mode(cell.model), examples, cfg.threads, new_tokens)
     if knn is not None:
         g.parameters += knn.parameters
         g.disk_bytes += knn.disk_bytes
