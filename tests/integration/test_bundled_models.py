@@ -4,9 +4,9 @@ import time
 
 import pytest
 
-from workbench.generate.llamacpp import BatchedLlamaCpp
 from workbench.generate.teachers import build_teacher
-from workbench.models import UnknownModelError, batched_gguf, get_model, gguf_path, load_embedder, transformers_dir
+from workbench.llamacpp import BatchedLlamaCpp, ChatTemplateError, LlamaLM, batched_gguf
+from workbench.models import UnknownModelError, get_model, gguf_path, load_embedder, transformers_dir
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +60,23 @@ def test_gguf_to_transformers_conversion_is_cached_and_generates():
     out = llm.generate([[{"role": "user", "content": "Say hello to a coffee customer."}]], max_new_tokens=12)
     assert out[0]["generations"][0].strip() and out[0]["statistics"]["output_tokens"][0] <= 12
     assert out[0]["statistics"]["input_tokens"][0] > 0
+
+
+def test_the_engine_and_the_reader_render_one_chat_template():
+    messages = [{"role": "user", "content": "Where is my coffee?"}]
+    gguf = gguf_path("smollm2-135m-instruct")
+    engine, lm = BatchedLlamaCpp(gguf, slots=1, slot_ctx=256, threads=1), LlamaLM(gguf, threads=1, n_ctx=256)
+    try:
+        prompt = engine.chat_prompt(messages)
+        # SmolLM2's BOS text is its turn marker and its tokenizer adds no BOS: the marker stays
+        assert prompt == lm.chat_prompt(messages) and prompt.startswith("<|im_start|>system")
+        assert prompt.endswith("<|im_start|>user\nWhere is my coffee?<|im_end|>\n<|im_start|>assistant\n")
+    finally:
+        engine.close()
+        lm.close()
+    lm = LlamaLM(gguf_path("gemma3-270m"), threads=1, n_ctx=256)  # a base model: no chat template
+    try:
+        with pytest.raises(ChatTemplateError, match="use it with \\?mode=completion"):
+            lm.chat_prompt(messages)
+    finally:
+        lm.close()

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from workbench.errors import WorkbenchError
 from workbench.evaluate.task_types import strategy_names
+from workbench.models import student_names
 
 
 class EvaluateError(WorkbenchError, ValueError):
@@ -31,8 +32,8 @@ class EvaluateConfig(BaseModel):
 
     task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
     strategies: list[str] | None = Field(None, description=f"Any of {list(STRATEGIES)}; default all.")
-    students: list[str] | None = Field(None, description="minilm-l6, smollm2-135m, gemma3-270m or a .gguf path; "
-                                                         "default the bundled three.")
+    students: list[str] | None = Field(None, description=f"{', '.join(student_names())} or a .gguf path; "
+                                                         "default every bundled student.")
     runs: list[str] | None = Field(None, description="Finished train runs for the fine-tuned strategies; default "
                                                      "the latest finished run of each student of this task.")
     teacher: str | None = Field(None, description="Teacher spec for 'teacher'; default WORKBENCH_TEACHER.")

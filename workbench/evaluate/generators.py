@@ -6,9 +6,9 @@ up to ``max_new_tokens``.
 - :class:`LlamaGenerator` (GGUF models through llama.cpp: the teacher and the decoder
   students): the task's ``output`` template (``output_chat`` for chat models, in the GGUF's
   own chat format) with the examples the strategy picks: none (prompt-only), seed pairs
-  (few-shot) or the training pool's nearest pairs (retrieval). Runs on the Generate
-  stage's engine (:class:`workbench.generate.llamacpp.BatchedLlamaCpp`) with one slot, so
-  a prompt prefix shared with the previous message stays in the KV cache.
+  (few-shot) or the training pool's nearest pairs (retrieval). Runs on the batched engine
+  the teachers use (:class:`workbench.llamacpp.BatchedLlamaCpp`) with one slot, so a
+  prompt prefix shared with the previous message stays in the KV cache.
 - :class:`FineTunedGenerator`: a finished SFT run, prompted exactly as it was trained (its
   chat format around the bare message); with retrieval, the neighbours come first as
   earlier turns of the same chat.
@@ -55,7 +55,7 @@ class LlamaGenerator:
 
     def __init__(self, gguf: Path, spec: TaskSpec, mode: str, examples_for: Examples, threads: int,
                  max_new_tokens: int, slot_ctx: int = 2048):
-        from workbench.generate.llamacpp import BatchedLlamaCpp
+        from workbench.llamacpp import BatchedLlamaCpp
 
         self.engine = BatchedLlamaCpp(gguf, slots=1, slot_ctx=slot_ctx, threads=threads)
         self.spec, self.mode, self.examples_for, self.max_new_tokens = spec, mode, examples_for, max_new_tokens

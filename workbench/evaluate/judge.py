@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from workbench.errors import ConfigError
 from workbench.evaluate.cells import KeyAccess
 from workbench.evaluate.metrics import pearson, spearman
 from workbench.review.agreement import cohen_kappa
@@ -65,38 +66,26 @@ def passes(rating: float, pass_rating: int) -> bool:
 
 
 class LlamaRater:
-    """Rating-token probabilities from a GGUF model in llama.cpp."""
+    """Rating-token probabilities from a GGUF model in llama.cpp (:class:`workbench.llamacpp.LlamaLM`)."""
 
     def __init__(self, gguf: Path, mode: str, threads: int):
-        from workbench.evaluate.strategies import LlamaLM
+        from workbench.llamacpp import LlamaLM
 
         self.lm = LlamaLM(gguf, threads, n_ctx=4096)
         self.mode = mode
 
-    def _chat(self, content: str) -> str:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        llm = self.lm.llm
-        template = llm.metadata.get("tokenizer.chat_template")
-        if not template:
-            raise ValueError("the judge's model has no chat template; use it with ?mode=completion")
-        model = llm._model
-        bos, eos = model.token_get_text(model.token_bos()), model.token_get_text(model.token_eos())
-        prompt = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)(
-            messages=[{"role": "user", "content": content}]).prompt
-        return prompt[len(bos):] if bos and prompt.startswith(bos) else prompt
-
     def rate(self, prompt: str) -> tuple[dict[int, float], float]:
         """(probability of each rating renormalised over the five, the mass the model put on them)."""
-        text = self._chat(prompt) + "Rating:" if self.mode == "chat" else prompt
-        special = self.mode == "chat"  # the chat format's markers are special tokens
-        llm = self.lm.llm
-        full = [llm.tokenize(f"{text} {r}".encode(), add_bos=True, special=special) for r in RATINGS]
+        chat = self.mode == "chat"
+        text = self.lm.chat_prompt([{"role": "user", "content": prompt}]) + "Rating:" if chat else prompt
+        # The chat format's markers are special tokens.
+        full = [self.lm.tokenize(f"{text} {r}", bos=True, special=chat) for r in RATINGS]
         common = 0
         while all(len(f) > common + 1 for f in full) and len({f[common] for f in full}) == 1:
             common += 1
         if any(len(f) != common + 1 for f in full):
-            raise ValueError("the judge's model does not spell the ratings 1-5 as single tokens")
+            raise ConfigError(f"the judge's model {self.lm.path.name} does not spell the ratings 1-5 as single "
+                              "tokens; judge with another teacher")
         self.lm.feed(full[0][:common])
         lp = self.lm.logprobs()
         p = {r: math.exp(float(lp[f[common]])) for r, f in zip(RATINGS, full)}

@@ -30,11 +30,12 @@ from typing import Any, Mapping, Sequence
 from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import EvaluateError
 from workbench.evaluate import task_types
+from workbench.models import find_student, gguf_students, student_names
 from workbench.settings import get_settings
 
-DEFAULT_STUDENTS = ["minilm-l6", "smollm2-135m", "gemma3-270m"]
+DEFAULT_STUDENTS = student_names()
 # Evaluate's student names -> the bundled GGUF a decoder student is prompted through.
-GGUF_STUDENTS = {"smollm2-135m": "smollm2-135m-instruct", "gemma3-270m": "gemma3-270m"}
+GGUF_STUDENTS = gguf_students()
 
 
 @dataclass
@@ -113,9 +114,11 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
             m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
         else:
             for student in students:
-                if student == "minilm-l6" and kind.ENCODER_SKIP:
+                bundled = find_student(student)
+                encoder = bundled is not None and not bundled.decoder
+                if encoder and kind.ENCODER_SKIP:
                     m.skip(strategy, student, kind.ENCODER_SKIP)
-                elif student == "minilm-l6":
+                elif encoder:
                     m.cells.append(Cell(strategy, student, "embedder"))
                 elif student in GGUF_STUDENTS or student.endswith(".gguf"):
                     m.cells.append(Cell(strategy, student, str(gguf_path(GGUF_STUDENTS.get(student, student)))))

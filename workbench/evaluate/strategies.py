@@ -5,13 +5,12 @@ probability per label. (Generation tasks: :mod:`workbench.evaluate.generators`.)
   descriptions (prompt-only), the seed centroids (few-shot) or the training pool's
   nearest neighbours, which vote weighted by similarity (retrieval). Its ``index`` is
   the neighbour search of retrieval for generation tasks too.
-- :class:`LlamaLM`: a GGUF model in llama.cpp read for next-token log-probabilities,
-  the prompt prefix kept in the KV cache (also the judge's, see ``judge.py``).
 - :class:`LlamaScorer` (GGUF models through llama.cpp, the teacher and decoder
   students): a completion prompt lists the intents, optionally shows examples, ends in
   ``Intent:``, and the label is the one whose first token the model finds likeliest.
-  One forward pass per message; the prompt prefix shared with the previous message
-  stays in the KV cache, so only the message itself is computed.
+  One forward pass per message on :class:`workbench.llamacpp.LlamaLM` (the judge's
+  reader too); the prompt prefix shared with the previous message stays in the KV
+  cache, so only the message itself is computed.
 - :class:`FineTunedScorer`: a finished train run (``workbench.train.load_student``).
 - :class:`MixScorer`: fine-tuned probabilities blended with the neighbour vote.
 
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from workbench.evaluate.profile import disk_bytes, torch_parameters
+from workbench.llamacpp import LlamaLM, PromptTooLongError
 from workbench.tasks import TaskSpec
 
 
@@ -133,60 +133,12 @@ def intent_prompt(spec: TaskSpec, examples: list[dict], text: str) -> str:
     return "\n".join(lines)
 
 
-class LlamaLM:
-    """A GGUF model in llama.cpp, read for next-token log-probabilities (one sequence).
-
-    ``feed`` evaluates a token sequence, keeping the KV cache of the prefix it shares
-    with the previous one; ``logprobs`` are those of the token after the last one fed.
-    """
-
-    def __init__(self, gguf: Path, threads: int, n_ctx: int = 4096):
-        import llama_cpp
-
-        from workbench.generate.llamacpp import quiet_llama_logs
-
-        quiet_llama_logs()
-        self._lib = llama_cpp
-        self.llm = llama_cpp.Llama(str(gguf), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                                   n_batch=512, verbose=False)
-        self.parameters = int(llama_cpp.llama_model_n_params(self.llm.model))
-        self.disk_bytes = disk_bytes(gguf)
-        self._n_vocab = self.llm.n_vocab()
-
-    def tokenize(self, text: str, bos: bool = False) -> list[int]:
-        return self.llm.tokenize(text.encode(), add_bos=bos, special=False)
-
-    def logprobs(self):
-        import numpy as np
-
-        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
-        logits = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,)).astype(np.float64)
-        top = logits.max()
-        return logits - top - math.log(np.exp(logits - top).sum())
-
-    def feed(self, tokens: list[int]) -> None:
-        """Evaluate ``tokens``, reusing the KV cache for the prefix shared with the last call."""
-        if len(tokens) >= self.llm.n_ctx():
-            raise ValueError(f"the prompt has {len(tokens)} tokens, over the context of {self.llm.n_ctx()}")
-        held = list(self.llm.input_ids[:self.llm.n_tokens])
-        common = 0
-        for a, b in zip(held, tokens):
-            if a != b:
-                break
-            common += 1
-        common = min(common, len(tokens) - 1)  # at least one token runs, so logits are fresh
-        self.llm.n_tokens = common  # eval() drops the cache cells past this point
-        self.llm.eval(tokens[common:])
-
-    def close(self) -> None:
-        self.llm.close()
-
-
 class LlamaScorer(LlamaLM):
     """A GGUF model ranks the labels by the likelihood of their first token after ``Intent:``."""
 
     def __init__(self, gguf: Path, spec: TaskSpec, examples_for, threads: int, n_ctx: int = 4096):
         super().__init__(gguf, threads, n_ctx)
+        self.disk_bytes = disk_bytes(gguf)
         self.spec, self.examples_for = spec, examples_for
         self.label_tokens = [self.tokenize(f" {name}") for name in spec.label_names]
         firsts = [t[0] for t in self.label_tokens]
@@ -198,8 +150,8 @@ class LlamaScorer(LlamaLM):
         prompt = intent_prompt(self.spec, self.examples_for(text), text)
         tokens = self.tokenize(prompt, bos=True)
         if len(tokens) >= self.llm.n_ctx():
-            raise ValueError(f"the prompt has {len(tokens)} tokens, over the context of {self.llm.n_ctx()}; "
-                             "lower k or shots_per_label")
+            raise PromptTooLongError(f"the prompt has {len(tokens)} tokens, over the context of "
+                                     f"{self.llm.n_ctx()}; lower k or shots_per_label")
         self.feed(tokens)
         first = self.logprobs()
         if self.first_only:

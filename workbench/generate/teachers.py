@@ -11,12 +11,16 @@ Specs:
 
 A teacher prompts in ``completion`` mode (a few-shot list the base model continues) or
 ``chat`` mode (an instruction for instruct models). Bundled models know their mode;
-other teachers default to chat, and ``?mode=completion`` on the spec overrides it.
+other teachers default to chat (:func:`workbench.models.prompt_mode`), and
+``?mode=completion`` on the spec overrides it. The bundled teachers are the registry's
+models with the ``teacher`` role (:func:`workbench.models.models_for`).
 
 Example:
     >>> t = TeacherSpec.parse("openai:qwen2.5-7b-instruct@http://127.0.0.1:8000/v1")
     >>> t.kind, t.model, t.base_url, t.mode
     ('openai', 'qwen2.5-7b-instruct', 'http://127.0.0.1:8000/v1', 'chat')
+    >>> str(TeacherSpec.parse("gemma3-270m"))
+    'llamacpp:gemma3-270m?mode=completion'
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from workbench.errors import WorkbenchError
-from workbench.models import REGISTRY
+from workbench.models import find_model, models_for, prompt_mode
 from workbench.settings import get_settings
 
 KINDS = ("llamacpp", "openai", "transformers")
@@ -66,18 +70,22 @@ class TeacherSpec:
                 raise TeacherSpecError(f"teacher {spec!r}: write openai:<model>@<base_url>, "
                                        "e.g. openai:llama3.1@http://127.0.0.1:11434/v1")
             rest = model
-        elif kind == "llamacpp" and not rest.endswith(".gguf") and rest not in REGISTRY:
-            gguf = [k for k, v in REGISTRY.items() if v.kind == "gguf"]
+        elif kind == "llamacpp" and not rest.endswith(".gguf") and not _bundled_teacher(rest):
+            gguf = [m.name for m in models_for("teacher")]
             raise TeacherSpecError(f"teacher {spec!r}: {rest!r} is neither a bundled GGUF model {gguf} "
                                    "nor a path ending in .gguf")
         if mode is None:
-            bundled = REGISTRY.get(rest)
-            mode = bundled.mode if bundled and bundled.mode else "chat"
+            mode = prompt_mode(rest)
         return cls(kind=kind, model=rest, mode=mode, base_url=base_url)  # type: ignore[arg-type]
 
     def __str__(self) -> str:
         at = f"@{self.base_url}" if self.base_url else ""
         return f"{self.kind}:{self.model}{at}?mode={self.mode}"
+
+
+def _bundled_teacher(name: str) -> bool:
+    model = find_model(name)
+    return model is not None and model.can("teacher")
 
 
 def build_teacher(spec: str | TeacherSpec, *, slots: int = 8, threads: int | None = None, seed: int = 0):
@@ -101,7 +109,7 @@ def build_teacher(spec: str | TeacherSpec, *, slots: int = 8, threads: int | Non
 
     from workbench.models import transformers_dir
 
-    path = str(transformers_dir(t.model)) if t.model in REGISTRY else t.model
+    path = str(transformers_dir(t.model)) if find_model(t.model) is not None else t.model
     return TransformersLLM(model=path, device="cpu")
 
 

@@ -1,12 +1,18 @@
 """Students: the small models the Train stage fine-tunes, all loaded offline.
 
-A student is a bundled model by name or any local Hugging Face model folder. Decoders
-(SmolLM2, Gemma) come from the bundled GGUF files, converted once to safetensors under
-the home by :func:`workbench.models.transformers_dir`.
+A student is a bundled model with the ``student`` role (by its student name, e.g.
+``smollm2-135m``, or any other name the registry knows it by) or any local Hugging Face
+model folder. Whether it is a decoder comes from the registry entry
+(:mod:`workbench.models`); decoders (SmolLM2, Gemma) come from the bundled GGUF files,
+converted once to safetensors under the home by :func:`workbench.models.transformers_dir`.
 
 Example:
+    >>> list_students()
+    ['minilm-l6', 'smollm2-135m', 'gemma3-270m']
     >>> resolve_student("minilm-l6").decoder
     False
+    >>> resolve_student("smollm2-135m-instruct").name    # the bundled name finds the student too
+    'smollm2-135m'
     >>> resolve_student("gpt-9")                     # doctest: +ELLIPSIS
     Traceback (most recent call last):
     workbench.train.students.UnknownStudentError: unknown student 'gpt-9'; ...
@@ -18,27 +24,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
 from workbench.errors import WorkbenchError
+from workbench.models import find_student, student_names, transformers_dir
 
 
 class UnknownStudentError(WorkbenchError, ValueError):
     """A student name that is neither bundled nor a model folder."""
-
-
-def _bundled(name: str) -> Callable[[], Path]:
-    def locate() -> Path:
-        from workbench.models import transformers_dir
-
-        return transformers_dir(name)
-    return locate
-
-
-# Student name -> (bundled model it comes from, is it a decoder). A plain dict: see STYLE.md.
-STUDENTS: dict[str, tuple[str, bool]] = {
-    "minilm-l6": ("minilm-l6", False),
-    "smollm2-135m": ("smollm2-135m-instruct", True),
-    "gemma3-270m": ("gemma3-270m", True),
-}
 
 
 @dataclass(frozen=True)
@@ -59,14 +51,15 @@ class Student:
 
 
 def list_students() -> list[str]:
-    return list(STUDENTS)
+    """The bundled students' names, smallest first."""
+    return student_names()
 
 
 def resolve_student(name: str) -> Student:
     """A bundled student by name, or a local Hugging Face folder (one with ``config.json``)."""
-    if name in STUDENTS:
-        bundled, decoder = STUDENTS[name]
-        return Student(name, decoder, _bundled(bundled))
+    bundled = find_student(name)
+    if bundled is not None:
+        return Student(bundled.student, bundled.decoder, lambda: transformers_dir(bundled.name))  # type: ignore[arg-type]
     folder = Path(name).expanduser()
     if (folder / "config.json").is_file():
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))

@@ -36,15 +36,6 @@ def shots(spec: TaskSpec, cfg: EvaluateConfig) -> list[dict]:
     return spec.seed_examples[:cfg.shots or spec.generation.shots]
 
 
-def _mode(model: str) -> str:
-    """How a student is prompted: bundled models know their mode; other GGUFs get chat."""
-    from workbench.evaluate.ladder import GGUF_STUDENTS
-    from workbench.models import REGISTRY
-
-    bundled = REGISTRY.get(GGUF_STUDENTS.get(model, model))
-    return bundled.mode if bundled and bundled.mode else "chat"
-
-
 def default_teacher() -> str:
     from workbench.settings import get_settings
 
@@ -66,8 +57,9 @@ def _with_index(generator, knn):
 
 def _student(cell: Cell, spec: TaskSpec, cfg: EvaluateConfig, examples_for):
     from workbench.evaluate.generators import LlamaGenerator
+    from workbench.models import prompt_mode
 
-    return LlamaGenerator(Path(cell.source), spec, _mode(cell.model), examples_for, cfg.threads,
+    return LlamaGenerator(Path(cell.source), spec, prompt_mode(cell.model), examples_for, cfg.threads,
                           max_new_tokens(spec, cfg))
 
 
