@@ -199,8 +199,9 @@ def main() -> None:
     sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
     sys.path.insert(0, str(REPO))
     from workbench.review.server.local import LocalArgilla
+    from workbench.settings import WorkbenchSettings
 
-    venv = Path(os.environ.get("WORKBENCH_ARGILLA_VENV") or REPO / ".workbench" / "argilla" / "venv")
+    venv = WorkbenchSettings().argilla_venv_path()
     with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
         engine = LocalArgilla(Path(tmp) / "sqlite", port=_port(), venv_dir=venv)
         null = LocalArgilla(Path(tmp) / "null", port=_port(), venv_dir=venv, engine="workbench-null",

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from workbench.settings import WorkbenchSettings
+
 REPO = Path(__file__).resolve().parents[1]
 # Run by argilla-server's own Python (tests/integration/test_argilla_search_engine.py).
 collect_ignore = ["argilla_engine"]
-# argilla-server's virtualenv, made by `make setup` (`workbench argilla install`).
-ARGILLA_VENV = Path(os.environ.get("WORKBENCH_ARGILLA_VENV") or REPO / ".workbench" / "argilla" / "venv")
+# argilla-server's virtualenv, made by `make setup` (`workbench argilla install`): read before
+# the fixtures below point WORKBENCH_HOME at a temporary folder, so it is the real one.
+ARGILLA_VENV = WorkbenchSettings().argilla_venv_path()
 
 
 def free_port() -> int:

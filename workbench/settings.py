@@ -1,7 +1,8 @@
 """Environment-derived configuration, in one place.
 
 Every path, endpoint and secret the workbench reads from the environment lives in
-:class:`WorkbenchSettings`. Experiments (labels, templates, hyperparameters) live in
+:class:`WorkbenchSettings`; no other module reads ``os.environ`` (the argilla-server side,
+which runs in its own virtualenv, is the one exception). Experiments (labels, templates, hyperparameters) live in
 task specs instead (see :mod:`workbench.tasks`).
 
 Example:
@@ -16,7 +17,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,12 +25,15 @@ class WorkbenchSettings(BaseSettings):
     """Where the workbench keeps its state and how it reaches outside services.
 
     Values come from ``WORKBENCH_*`` environment variables or a ``.env`` file in the
-    working directory. Secrets are :class:`~pydantic.SecretStr`, so they never show in
-    a repr, a log line or a manifest.
+    working directory. A few also take the variable their own tool reads (``OPENAI_API_KEY``,
+    ``ARGILLA_API_URL``, ``ARGILLA_API_KEY``) so existing shells keep working; the
+    ``WORKBENCH_`` name wins when both are set. Secrets are :class:`~pydantic.SecretStr`,
+    so they never show in a repr, a log line or a manifest.
     """
 
     model_config = SettingsConfigDict(
-        env_prefix="WORKBENCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="WORKBENCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        populate_by_name=True,  # WorkbenchSettings(argilla_url=...) too, not only its aliases
     )
 
     home: Path = Field(Path(".workbench"), description="Generated state: models, runs, caches.")
@@ -38,13 +42,17 @@ class WorkbenchSettings(BaseSettings):
     models_dir: Path | None = Field(None, description="Converted model cache; default <home>/models.")
     teacher: str = Field("llamacpp:gemma3-270m", description="Default teacher spec (see workbench.generate.teachers).")
     threads: int = Field(0, description="CPU threads for llama.cpp; 0 means all cores.")
+    # validation_alias replaces the prefixed name, so each lists its WORKBENCH_ name first.
     openai_api_key: SecretStr | None = Field(
-        None, description="Key for openai:<model>@<url> teachers; OPENAI_API_KEY works too."
-    )
+        None, validation_alias=AliasChoices("WORKBENCH_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="Key for openai:<model>@<url> teachers; OPENAI_API_KEY works too.")
 
     argilla_url: str | None = Field(
-        None, description="A remote Argilla (ARGILLA_API_URL works too); unset means the local one.")
-    argilla_api_key: SecretStr | None = Field(None, description="Its API key (ARGILLA_API_KEY works too).")
+        None, validation_alias=AliasChoices("WORKBENCH_ARGILLA_URL", "ARGILLA_API_URL"),
+        description="A remote Argilla (ARGILLA_API_URL works too); unset means the local one.")
+    argilla_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("WORKBENCH_ARGILLA_API_KEY", "ARGILLA_API_KEY"),
+        description="Its API key (ARGILLA_API_KEY works too).")
     argilla_host: str = Field("127.0.0.1", description="Where the local Argilla listens; loopback by default.")
     argilla_port: int = Field(6900, description="The local Argilla's port.")
     argilla_venv: Path | None = Field(
@@ -55,10 +63,20 @@ class WorkbenchSettings(BaseSettings):
 
     def api_key(self) -> str | None:
         """The OpenAI-compatible key: WORKBENCH_OPENAI_API_KEY, else OPENAI_API_KEY."""
-        if self.openai_api_key is not None:
-            return self.openai_api_key.get_secret_value()
-        # The conventional variable is honoured so existing shells keep working.
-        return os.environ.get("OPENAI_API_KEY")
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else None
+
+    def argilla_key(self) -> str | None:
+        """The remote Argilla's key: WORKBENCH_ARGILLA_API_KEY, else ARGILLA_API_KEY."""
+        return self.argilla_api_key.get_secret_value() if self.argilla_api_key else None
+
+    def argilla_venv_path(self) -> Path:
+        """argilla-server's virtualenv, absolute: WORKBENCH_ARGILLA_VENV, else <home>/argilla/venv.
+
+        Example:
+            >>> WorkbenchSettings(home=Path("/tmp/wb"), argilla_venv=None).argilla_venv_path()
+            PosixPath('/tmp/wb/argilla/venv')
+        """
+        return (self.argilla_venv or self.home / "argilla" / "venv").resolve()
 
     def models_path(self) -> Path:
         p = self.models_dir or self.home / "models"

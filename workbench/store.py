@@ -23,9 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
 
 _VERSION = re.compile(r"^v(\d{3,})$")
+
+
+class VersionNotFoundError(WorkbenchError, FileNotFoundError):
+    """No dataset version of that name; the message lists the versions there are."""
 
 
 def record_id(*parts: str) -> str:
@@ -90,7 +95,7 @@ def get_version(task: str, version: str, kind: str = "synthetic") -> DatasetVers
         if v.version == version:
             return v
     have = [v.version for v in list_versions(task, kind)] or "none"
-    raise FileNotFoundError(f"no {kind} version {version!r} for task {task!r}; versions: {have}")
+    raise VersionNotFoundError(f"no {kind} version {version!r} for task {task!r}; versions: {have}")
 
 
 def data_hash(rows: list[dict[str, Any]]) -> str:

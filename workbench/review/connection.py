@@ -1,8 +1,9 @@
 """Which Argilla to talk to, checked before any work: a remote one if configured, else the local one.
 
 Order: explicit arguments, then ``WORKBENCH_ARGILLA_URL``/``WORKBENCH_ARGILLA_API_KEY``, then
-``ARGILLA_API_URL``/``ARGILLA_API_KEY`` (the SDK's own variables), then the local Argilla
-(``workbench argilla up``) with its owner's key. The key never appears in errors or logs.
+``ARGILLA_API_URL``/``ARGILLA_API_KEY`` (the SDK's own variables; both read by
+:class:`~workbench.settings.WorkbenchSettings`), then the local Argilla (``workbench argilla up``)
+with its owner's key. The key never appears in errors or logs.
 
 Example:
     >>> from workbench.review.connection import connect
@@ -11,21 +12,19 @@ Example:
 
 from __future__ import annotations
 
-import os
-
 import httpx
 
 from workbench.review.schema import ReviewError
 
 
 def resolve(url: str | None = None, api_key: str | None = None) -> tuple[str, str, bool]:
-    """(url, api_key, is_local) from arguments, settings, the environment, or the local Argilla."""
+    """(url, api_key, is_local) from arguments, settings (the environment), or the local Argilla."""
     from workbench.settings import get_settings
 
     s = get_settings()
-    url = url or s.argilla_url or os.environ.get("ARGILLA_API_URL")
+    url = url or s.argilla_url
     if api_key is None:
-        api_key = s.argilla_api_key.get_secret_value() if s.argilla_api_key else os.environ.get("ARGILLA_API_KEY")
+        api_key = s.argilla_key()
     if url:
         if not api_key:
             raise ReviewError(f"no API key for the Argilla at {url}: set ARGILLA_API_KEY or WORKBENCH_ARGILLA_API_KEY")
@@ -73,7 +72,7 @@ def ensure_argilla(start_local: bool = True) -> str:
     from workbench.review.server.local import LocalArgilla
     from workbench.settings import get_settings
 
-    if start_local and not (get_settings().argilla_url or os.environ.get("ARGILLA_API_URL")):
+    if start_local and not get_settings().argilla_url:
         LocalArgilla.from_settings().up()  # no remote one configured: the local one, reused if running
     url, api_key, _ = resolve()
     check(url, api_key)

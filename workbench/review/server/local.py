@@ -199,6 +199,9 @@ class LocalArgilla:
         return env
 
     def _run(self, command: str, timeout: float = 600) -> None:
+        if not self.python.exists():
+            raise ArgillaError(f"argilla-server is not installed in {self.venv_dir}: run `workbench argilla install` "
+                               "(or point WORKBENCH_ARGILLA_VENV at its virtualenv)")
         log = self.logs_dir / f"{command}.log"
         with open(log, "a") as out:
             result = subprocess.run([str(self.python), str(SERVER_DIR / "serve.py"), command], env=self._env(),

@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlite_engine  # noqa: E402  (registers the engine before argilla picks one)
 
+# This side runs in argilla-server's own venv, where workbench.settings is not importable: it is
+# the one place outside settings.py that reads os.environ (variables local.py sets for it).
 # Extra engines (the benchmark's do-nothing baseline) register the same way.
 for _plugin in filter(None, os.environ.get("WORKBENCH_ARGILLA_PLUGINS", "").split(os.pathsep)):
     runpy.run_path(_plugin)

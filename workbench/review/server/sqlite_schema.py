@@ -99,6 +99,7 @@ def connect(path: str) -> sqlite3.Connection:
 
 
 def default_path() -> str:
+    # Argilla-server side (its own venv, no workbench.settings): the environment local.py sets.
     home = os.environ.get("ARGILLA_HOME_PATH") or os.path.join(os.path.expanduser("~"), ".argilla")
     return os.environ.get("WORKBENCH_SEARCH_DB") or os.path.join(home, "search.db")
 
