@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from workbench.errors import WorkbenchError
@@ -114,11 +115,17 @@ def build_teacher(spec: str | TeacherSpec, *, slots: int = 8, threads: int | Non
 
 
 def check_teacher(spec: TeacherSpec, timeout: float = 10.0) -> None:
-    """Fail fast, with a clear message, when a remote teacher cannot be used.
+    """Fail fast, with a clear message, when a teacher cannot be used.
 
-    Local teachers are checked when they load; for an OpenAI-compatible server this asks
-    for its model list once, so a wrong URL or key is reported before any work starts.
+    A llama.cpp teacher's GGUF file must exist (the worker process would otherwise fail
+    with its own traceback); for an OpenAI-compatible server this asks for its model list
+    once, so a wrong URL or key is reported before any work starts.
     """
+    if spec.kind == "llamacpp" and spec.model.endswith(".gguf"):
+        if not Path(spec.model).expanduser().is_file():
+            raise TeacherSpecError(f"teacher {spec}: GGUF file {spec.model} does not exist; give the path of a "
+                                   f".gguf file or a bundled teacher ({', '.join(m.name for m in models_for('teacher'))})")
+        return
     if spec.kind != "openai":
         return
     import openai
