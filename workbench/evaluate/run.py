@@ -42,8 +42,8 @@ from workbench.evaluate.ladder import (
     recommend,
 )
 from workbench.evaluate.metrics import classification_metrics
-from workbench.evaluate.plan import build_plan, write_plan
 from workbench.evaluate.profile import profile_calls
+from workbench.next_round import NextRoundPlan
 from workbench.settings import get_settings
 from workbench.tasks import TaskSpec, load_task
 
@@ -158,10 +158,10 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     y_true = [r["label"] for r in heldout]
     if focus is not None:
         result.worst_errors = _worst_errors(focus, texts, y_true, cfg.worst_errors)
-        result.plan = build_plan(spec.name, y_true, focus["predictions"], cfg.plan_size,
-                                 source={"eval_id": eval_id, "strategy": focus["strategy"], "model": focus["model"],
-                                         metric: focus[metric]})
-        result.plan_path = write_plan(result.plan, out_dir / "plan.yaml")
+        plan = NextRoundPlan.build(spec.name, y_true, focus["predictions"], cfg.plan_size,
+                                   source={"eval_id": eval_id, "strategy": focus["strategy"], "model": focus["model"],
+                                           metric: focus[metric]}, labels=spec.label_names)
+        result.plan, result.plan_path = plan.to_dict(), plan.write(out_dir / "plan.yaml")
     result.report_md, result.report_html = write_report(result, spec, y_true)
     return result
 

@@ -26,7 +26,7 @@ from distilabel.steps import Step, StepInput
 
 from workbench.generate.config import GenerateConfig
 from workbench.generate.journal import Journal
-from workbench.generate.plan import Job
+from workbench.generate.jobs import Job
 from workbench.settings import get_settings
 
 
