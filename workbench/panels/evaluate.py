@@ -9,6 +9,8 @@ Example:
     >>> result.recommendation.reason                                               # doctest: +SKIP
     'minilm-l6 (finetuned) is the smallest model that meets macro_f1 >= 0.8'
     >>> plan_path = panel.plan_next()   # the plan aimed at the errors (plan.yaml)  # doctest: +SKIP
+    >>> panel.plan_status               # 'no_errors' (and plan_path None): tick top_up  # doctest: +SKIP
+    'errors'
     >>> panel.generate_next().version.version    # generate --plan                  # doctest: +SKIP
     'v002'
 """
