@@ -27,6 +27,8 @@ from pathlib import Path
 # starts, read by press() inside them: plumbing between two processes, not a user setting.
 PROGRESS_ENV = "WORKBENCH_PIPELINE_PROGRESS"
 PROGRESS_EVERY = 10.0  # seconds between two redraws of one bar in the terminal
+STILL_EVERY = 60.0  # ... when only its clock moved (the count did not): a sign of life, not a flood
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # cursor moves of nested bars
 
 
 @contextmanager
@@ -65,7 +67,8 @@ class ProgressLines:
     """What progress bars write (``\\r`` redraws a line, ``\\n`` ends it) as whole lines to print.
 
     A line that ends (a finished bar, a message) is kept; redraws are sampled, the latest
-    one at most every ``every`` seconds; a line equal to the one before is dropped.
+    one at most every ``every`` seconds, or every ``still`` seconds while only the bar's clock
+    (its ``[...]`` part) moves; a line equal to the one before is dropped.
 
     Example:
         >>> lines = ProgressLines(every=10)
@@ -75,15 +78,16 @@ class ProgressLines:
         ['rows 3/3']
     """
 
-    def __init__(self, every: float = PROGRESS_EVERY):
-        self.every = every
+    def __init__(self, every: float = PROGRESS_EVERY, still: float = STILL_EVERY):
+        self.every, self.still = every, still
         self._partial = ""
         self._last: str | None = None
         self._last_at = float("-inf")
 
     def feed(self, text: str, now: float | None = None) -> list[str]:
         now = time.monotonic() if now is None else now
-        pieces = re.split(r"(\r|\n)", self._partial + text)
+        # nested bars move the cursor; a log line has no cursor to move
+        pieces = re.split(r"(\r|\n)", ANSI.sub("", self._partial + text))
         self._partial = pieces.pop()
         out: list[str] = []
         latest = None
@@ -95,8 +99,10 @@ class ProgressLines:
             elif segment:
                 latest = segment
         latest = self._partial.strip() or latest  # what the bar shows now
-        if latest and now - self._last_at >= self.every:
-            self._emit(latest, now, out)
+        if latest:
+            moved = _count(latest) != _count(self._last or "")
+            if now - self._last_at >= (self.every if moved else self.still):
+                self._emit(latest, now, out)
         return out
 
     def close(self) -> list[str]:
@@ -140,3 +146,8 @@ def forward_progress(path: Path, stage: str, out=None):
     finally:
         done.set()
         reader.join(timeout=10)
+
+
+def _count(line: str) -> str:
+    """A bar's line without its clock (elapsed, remaining, rate): what says it moved."""
+    return re.sub(r"\[[^\]]*\]", "", line)

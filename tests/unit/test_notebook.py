@@ -51,8 +51,14 @@ def test_progress_lines_keep_finished_bars_and_sample_redraws():
     assert lines.feed("\rrows 75%| 9/1", now=11.0) == ["rows 75%| 9/1"]  # the latest, even half written
     assert lines.feed("2\rrows 100%| 12/12\n", now=12.0) == ["rows 100%| 12/12"]  # a finished bar: always
     assert lines.feed("saved v001\nsaved v001\n", now=12.5) == ["saved v001"]  # once
+    assert lines.feed("\x1b[Aweights 100%| 3/3\n", now=12.6) == ["weights 100%| 3/3"]  # no cursor moves
     assert lines.feed("\rtrain  10%| 1/10", now=13.0) == []
     assert lines.close() == ["train  10%| 1/10"]
+    stuck = ProgressLines(every=10, still=60)  # only the clock moves: a line a minute, not every 10 s
+    assert stuck.feed("\rround 1:  0%| 0/10 [00:00<?]", now=0.0) == ["round 1:  0%| 0/10 [00:00<?]"]
+    assert stuck.feed("\rround 1:  0%| 0/10 [00:30<?]", now=30.0) == []
+    assert stuck.feed("\rround 1:  0%| 0/10 [01:01<?]", now=61.0) == ["round 1:  0%| 0/10 [01:01<?]"]
+    assert stuck.feed("\rround 1: 10%| 1/10 [01:12<10:48]", now=72.0) == ["round 1: 10%| 1/10 [01:12<10:48]"]
 
 
 def test_text_progress_turns_tqdm_auto_into_text_lines_in_the_file(tmp_path, monkeypatch):
