@@ -32,13 +32,13 @@ TARGET = 3.0
 
 
 def _prompts(n_prompts: int):
-    from workbench.generate.plan import plan_list_jobs
+    from workbench.generate.jobs import list_jobs
     from workbench.tasks import load_task
 
     spec = load_task("support_intents")
     per_label = max(1, n_prompts // len(spec.labels))
     wanted = {lab: per_label * spec.generation.items_per_prompt // 2 for lab in spec.label_names}
-    jobs = plan_list_jobs(spec, "generate", "completion", round_no=0, wanted=wanted, yields={}, seed=0)
+    jobs = list_jobs(spec, "generate", "completion", round_no=0, wanted=wanted, yields={}, seed=0)
     return spec, jobs[:n_prompts]
 
 

@@ -85,7 +85,7 @@ else:
 EVALUATE = [
     code("""
 evaluate = EvaluatePanel(EvaluateConfig(task=task, runs=[run] if run else None, strategies=strategies,
-                                        students=students, limit=limit, plan_size=plan_size))
+                                        students=students, limit=limit, plan_size=plan_size), top_up=top_up)
 if not interactive:
     press(evaluate)
     press(evaluate, "plan_next")
@@ -100,6 +100,7 @@ else:
     record("table", evaluate.result.table())
     record("report", str(evaluate.result.report_html))
     record("plan", str(evaluate.result.plan_path) if evaluate.result.plan_path else None)
+    record("plan_status", evaluate.plan_status)  # errors | top_up | no_errors (nothing to generate)
     evaluate.result
 """),
 ]
@@ -109,10 +110,14 @@ NEXT_ROUND = [
 ## 5. The next round
 **Plan next round** above turns the student's errors into a generation plan (labels and confusable
 pairs, with counts); **Generate** runs it. Then review, train and evaluate again, from step 2.
+No errors on the held-out set means nothing to plan, and the panel says so; tick *top up* (or set
+`top_up = True`) to plan new examples for the weakest labels instead.
 """),
     code("""
 if regenerate and not interactive:
-    record("next_version", press(evaluate, "generate_next").version.version)
+    next_round = press(evaluate, "generate_next")  # None when the plan asks for nothing
+    record("plan_status", evaluate.plan_status)
+    record("next_version", next_round.version.version if next_round else None)
 """),
 ]
 
@@ -199,6 +204,7 @@ strategies = None    # e.g. ["prompt", "fewshot", "finetuned"]; None: all
 students = None      # e.g. ["minilm-l6"]; None: the bundled three
 limit = None         # score only N held-out rows (quick looks)
 plan_size = 100      # new examples the next round's plan asks for
+top_up = False       # no errors: plan new examples for the weakest labels instead of nothing
 {INTERACTIVE}
 """),
         code("""
@@ -233,6 +239,7 @@ strategies = None
 students = None
 limit = None
 plan_size = 100
+top_up = False       # no errors: plan new examples for the weakest labels instead of nothing
 regenerate = False   # headless: also generate the planned next round
 {INTERACTIVE}
 """),

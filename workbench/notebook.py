@@ -14,6 +14,12 @@ skips each stage whose inputs (parameters and what it was passed) are unchanged,
 first one that changed; on a failure it stops with the stage, the cell and the error, and
 keeps the executed notebook to inspect.
 
+While a stage runs, the terminal shows its own progress bars (rows generated, training
+steps, cells scored), not only papermill's cell counter: in a pipeline kernel ``press()``
+draws tqdm bars as text into ``<folder>/progress-<stage>.log``, and the pipeline prints
+that file's lines as they come (each finished bar, and a redraw every ``PROGRESS_EVERY``
+seconds). The executed notebooks stay as a person running them would see them.
+
 Example:
     >>> from workbench.notebook import PipelineConfig, run_pipeline
     >>> result = run_pipeline(PipelineConfig(task="support_intents",
@@ -23,17 +29,20 @@ Example:
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
-from workbench.errors import WorkbenchError
+from workbench.errors import ConfigError, WorkbenchError
+from workbench.stage_progress import PROGRESS_ENV, forward_progress, text_progress
 
 RECORD_MIME = "application/vnd.workbench.record+json"
 STAGES = ("generate", "review", "train", "evaluate")
@@ -76,7 +85,11 @@ def press(panel, action: str = "run"):
 
     A panel keeps errors in its log so a person can read them; a pipeline must stop instead.
     """
-    out = getattr(panel, action)()
+    with text_progress() as progress:
+        out = getattr(panel, action)()
+        if progress is not None and hasattr(panel, "status_line"):  # its last word: done, nothing to plan...
+            status = html.unescape(re.sub(r"<[^>]+>", "", panel.status_line.value))
+            progress.write(f"{type(panel).__name__}.{action}: {status}\n")
     if panel.last_error is not None:
         raise panel.last_error
     return out
@@ -92,6 +105,10 @@ class PipelineError(WorkbenchError, RuntimeError):
         super().__init__(f"stage {stage!r} failed in {where}: {error}\nthe executed notebook is kept at {notebook}")
 
 
+class MissingNotebookError(WorkbenchError, FileNotFoundError):
+    """A stage notebook is not in the notebooks folder (``notebooks/build.py`` writes them)."""
+
+
 class PipelineConfig(BaseModel):
     """Which stages to run, with which notebook parameters, into which folder."""
 
@@ -104,6 +121,8 @@ class PipelineConfig(BaseModel):
     notebooks: Path = Field(DEFAULT_NOTEBOOKS, description="Folder holding the stage notebooks.")
     cell_timeout: int | None = Field(None, ge=1, description="Seconds one cell may run; default no limit.")
     progress: bool = Field(True, description="papermill's progress bar over the cells of each stage.")
+    stage_progress: bool = Field(True, description="Print each stage's own progress bars (rows, steps, cells) "
+                                                   "as lines in the terminal while it runs.")
 
 
 @dataclass
@@ -141,10 +160,10 @@ def run_pipeline(cfg: PipelineConfig) -> PipelineResult:
     """Execute the stage notebooks in order; skip stages done with the same inputs."""
     unknown = [s for s in cfg.stages if s not in STAGES]
     if unknown:
-        raise ValueError(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
+        raise ConfigError(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
     missing = [NOTEBOOKS[s] for s in cfg.stages if not (cfg.notebooks / NOTEBOOKS[s]).is_file()]
     if missing:
-        raise FileNotFoundError(f"stage notebooks {missing} are missing from {cfg.notebooks}")
+        raise MissingNotebookError(f"stage notebooks {missing} are missing from {cfg.notebooks}")
     from workbench.settings import get_settings
     from workbench.tasks import load_task
 
@@ -183,9 +202,8 @@ def _run_stages(cfg: PipelineConfig, params: dict, folder: Path, state_file: Pat
             state["stages"][stage] = {"status": "running", "inputs": inputs, "notebook": str(target)}
             _save(state_file, state)
             try:
-                pm.execute_notebook(str(source), str(target), parameters=inputs, cwd=str(folder),
-                                    progress_bar=cfg.progress, execution_timeout=cfg.cell_timeout,
-                                    report_mode=False)
+                execute_stage(source, target, inputs, folder, stage, progress_bar=cfg.progress,
+                              cell_timeout=cfg.cell_timeout, stage_progress=cfg.stage_progress)
             except pm.PapermillExecutionError as exc:
                 state["stages"][stage].update(status="failed", error=f"{exc.ename}: {exc.evalue}", cell=exc.exec_count)
                 _save(state_file, state)
@@ -201,6 +219,24 @@ def _run_stages(cfg: PipelineConfig, params: dict, folder: Path, state_file: Pat
             result.stages[stage] = done
         carried.update(result.stages[stage]["records"])
     return result
+
+
+def execute_stage(source: Path, target: Path, parameters: dict[str, Any], folder: Path, stage: str, *,
+                  progress_bar: bool = True, cell_timeout: int | None = None, stage_progress: bool = True) -> None:
+    """Run one stage notebook with papermill in ``folder``, its progress bars forwarded to the terminal."""
+    import papermill as pm
+    from traitlets.config import Config
+
+    # IPC, not TCP: the kernel is this machine's own child, so it needs no network port at all; over
+    # loopback TCP, ipykernel (>= 7, IPKernelApp.init_sockets) warns on every start that its traffic
+    # is not encrypted, which alarms users and leaves them nothing to do.
+    config = Config({"KernelManager": {"transport": "ipc"}})
+    log = folder / f"progress-{stage}.log"
+    forward = forward_progress(log, stage) if stage_progress else nullcontext()
+    with forward, _environment({PROGRESS_ENV: str(log)} if stage_progress else {}):
+        pm.execute_notebook(str(source), str(target), parameters=parameters, cwd=str(folder),
+                            progress_bar=progress_bar, execution_timeout=cell_timeout, report_mode=False,
+                            config=config)
 
 
 @contextmanager

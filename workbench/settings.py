@@ -55,6 +55,9 @@ class WorkbenchSettings(BaseSettings):
         description="Its API key (ARGILLA_API_KEY works too).")
     argilla_host: str = Field("127.0.0.1", description="Where the local Argilla listens; loopback by default.")
     argilla_port: int = Field(6900, description="The local Argilla's port.")
+    pipeline_progress: Path | None = Field(
+        None, description="Set by `pipeline run` for the kernels it starts: the file their progress bars go to "
+                          "(plumbing between two processes, not a user setting).")
     argilla_venv: Path | None = Field(
         None, description="argilla-server's own virtualenv; default <home>/argilla/venv.")
 

@@ -2,12 +2,15 @@
 recommendation appear; the plan button shows what to generate next and the generate button
 makes that version; a bad choice shows in the log and the last good result stays.
 
-The fine-tuned student trains for 2 steps only (near chance), so its errors make a plan.
+The fine-tuned student trains for 2 steps, and its errors are planted: it answers one label
+for every message (whatever 2 steps taught it, which might happen to be right on 10 rows), so
+the plan is aimed at known errors.
 """
 
 import pytest
 
 from workbench.evaluate import EvaluateConfig
+from workbench.evaluate.strategies import FineTunedScorer
 from workbench.generate import GenerateConfig
 from workbench.panels import EvaluatePanel
 from workbench.store import save_version
@@ -17,6 +20,8 @@ from workbench.train import TrainConfig, run_train
 pytestmark = pytest.mark.slow
 
 PNG = b"\x89PNG\r\n\x1a\n"
+LABELS = load_task("support_intents").label_names
+PLANTED = LABELS[0]  # what the fine-tuned student answers, every time
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +31,8 @@ def panel(module_home):
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # two threads wait on each other on a shared 2-core machine
-    with module_home("evaluate_panel_home"):
+    with module_home("evaluate_panel_home"), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(FineTunedScorer, "score", lambda self, text: {lab: float(lab == PLANTED) for lab in LABELS})
         save_version("support_intents", load_task("support_intents").seed_examples, {"teacher": "seeds-as-synthetic"})
         run_train(TrainConfig(task="support_intents", student="minilm-l6", max_steps=2, batch_size=8,
                               learning_rate=3e-3, progress=False))
@@ -60,8 +66,9 @@ def test_plan_next_shows_the_labels_and_the_confusable_pairs(panel):
     path = panel.plan_next()
     assert panel.last_error is None, panel.log_text()
     plan = panel.result.plan
-    assert path == panel.result.plan_path and path.is_file() and plan["total"] == 6  # 2 steps: errors for sure
+    assert path == panel.result.plan_path and path.is_file() and plan["total"] == 6  # planted errors
     assert plan["source"]["strategy"] == "finetuned" and "6 new examples aimed at" in panel.plan.value
+    assert plan["status"] == "errors" and panel.plan_status == "errors" and PLANTED in plan["labels"]
     for label, n in plan["labels"].items():
         assert f"<td>{label}</td><td>{n}</td>" in panel.plan.value
     first = plan["pairs"][0]

@@ -12,9 +12,9 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from workbench.evaluate.plan import build_plan, write_plan
 from workbench.generate import GenerateConfig, run_generate
 from workbench.generate.filters import normalize
+from workbench.next_round import NextRoundPlan
 from workbench.store import record_id, save_version
 
 pytestmark = pytest.mark.slow
@@ -23,9 +23,9 @@ pytestmark = pytest.mark.slow
 def test_a_plan_from_planted_errors_drives_the_next_generation_round(tmp_path):
     y_true = ["billing_issue"] * 3 + ["promo_and_gifts"] + ["delivery_status"] * 6
     y_pred = ["promo_and_gifts"] * 3 + ["billing_issue"] + ["delivery_status"] * 6
-    plan = build_plan("support_intents", y_true, y_pred, total=8)
-    assert plan["labels"] == {"billing_issue": 4, "promo_and_gifts": 4}
-    path = write_plan(plan, tmp_path / "plan.yaml")
+    plan = NextRoundPlan.build("support_intents", y_true, y_pred, total=8)
+    assert plan.labels == {"billing_issue": 4, "promo_and_gifts": 4}
+    path = plan.write(tmp_path / "plan.yaml")
     # The version the evaluated model was trained on (rows as a user might save them: fewer columns).
     parent_rows = [{"id": record_id(lab, text), "text": text, "label": lab} for text, lab in [
         ("I was charged twice for my March box", "billing_issue"),
@@ -40,11 +40,11 @@ def test_a_plan_from_planted_errors_drives_the_next_generation_round(tmp_path):
     assert result.version.version == "v002" and [r["text"] for r in rows[:3]] == [r["text"] for r in parent_rows]
     m = result.manifest
     assert (m["parent_version"], m["parent_rows"], m["added"], m["rows"]) == ("v001", 3, len(added), len(rows))
-    assert m["plan"] == str(path) and m["parameters"]["targets"] == plan["labels"]
+    assert m["plan"] == str(path) and m["parameters"]["targets"] == plan.labels
     per_label = Counter(r["label"] for r in added)
     short = set(result.counts["short_labels"])
     assert set(per_label) <= {"billing_issue", "promo_and_gifts"} and per_label  # nothing unplanned
-    for label, wanted in plan["labels"].items():
+    for label, wanted in plan.labels.items():
         assert per_label[label] == wanted or (label in short and per_label[label] < wanted), (label, per_label)
     assert result.counts["kept"] == len(added) and result.counts["per_label"] == dict(sorted(per_label.items()))
     assert not {normalize(r["text"]) for r in added} & {normalize(r["text"]) for r in parent_rows}

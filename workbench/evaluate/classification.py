@@ -180,17 +180,18 @@ def worst_errors(row: LabelCellResult, texts: list[str], y_true: list[str], n: i
 
 def finish(result: EvaluateResult, spec: TaskSpec, heldout: list[dict], cfg: EvaluateConfig) -> None:
     """The focus row's worst errors, the next round's plan aimed at them, and the report."""
-    from workbench.evaluate.plan import build_plan, write_plan
+    from workbench.next_round import NextRoundPlan
 
     texts = [r["text"] for r in heldout]
     y_true = [r["label"] for r in heldout]
     focus = result.focus
     if focus is not None:
         result.worst_errors = worst_errors(focus, texts, y_true, cfg.worst_errors)
-        result.plan = build_plan(spec.name, y_true, focus.predictions, cfg.plan_size,
-                                 source={"eval_id": result.eval_id, "strategy": focus.strategy, "model": focus.model,
-                                         result.metric: focus[result.metric]})
-        result.plan_path = write_plan(result.plan, result.out_dir / "plan.yaml")
+        plan = NextRoundPlan.build(spec.name, y_true, focus.predictions, cfg.plan_size,
+                                   source={"eval_id": result.eval_id, "strategy": focus.strategy,
+                                           "model": focus.model, result.metric: focus[result.metric]},
+                                   labels=spec.label_names)
+        result.plan, result.plan_path = plan.to_dict(), plan.write(result.out_dir / "plan.yaml")
     result.report_md, result.report_html = write_report(result, spec, y_true)
 
 

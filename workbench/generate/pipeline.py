@@ -21,7 +21,7 @@ from typing import Any
 from workbench.errors import WorkbenchError
 from workbench.generate.config import GenerateConfig
 from workbench.generate.journal import Journal
-from workbench.generate.plan import Job
+from workbench.generate.jobs import Job
 from workbench.settings import get_settings
 
 

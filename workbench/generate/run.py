@@ -44,7 +44,7 @@ from workbench import __version__
 from workbench.generate.config import GenerateConfig
 from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
-from workbench.generate.plan import plan_list_jobs, plan_output_jobs
+from workbench.generate.jobs import list_jobs, output_jobs
 from workbench.generate.teachers import TeacherSpec, check_teacher
 from workbench.settings import get_settings
 from workbench.store import DatasetVersion, get_version, latest_version, save_version
@@ -126,8 +126,8 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
                   if len(kept.get(lab, [])) < targets[lab]}
         if not wanted:
             break
-        jobs = plan_list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
-                              yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
+        jobs = list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
+                         yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
         _run_jobs(jobs, str(teacher), journal, list_sampling, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
@@ -182,7 +182,7 @@ def _replies(spec: TaskSpec, teacher: TeacherSpec, journal: Journal, inputs: lis
         missing = [r for r in inputs if r["id"] not in outs]
         if not missing:
             break
-        jobs = plan_output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
+        jobs = output_jobs(spec, teacher.mode, missing, round_no=round_no, seed=cfg.seed)
         _run_jobs(jobs, str(teacher), journal, reply_sampling, cfg, round_no, f"round {round_no + 1}: replies")
     outs, counts = curate_outputs(spec, [e for e in journal.entries() if e["stage"] == "output"], by_id)
     counts["inputs"] = len(inputs)
@@ -205,10 +205,10 @@ def _yields(entries: list[dict], kept: dict[str | None, list[dict]]) -> dict[str
 def _targets(spec: TaskSpec, cfg: GenerateConfig) -> dict[str | None, int]:
     """Rows wanted per label: ``n`` spread evenly, or a plan's per-label counts."""
     if cfg.plan:
-        from workbench.evaluate.plan import PlanError, read_plan
+        from workbench.next_round import NextRoundPlan, PlanError
 
-        plan = read_plan(cfg.plan, spec.label_names if spec.type == "classification" else None)
-        targets = {lab: n for lab, n in plan["labels"].items() if n > 0}
+        plan = NextRoundPlan.read(cfg.plan, spec.label_names if spec.type == "classification" else None)
+        targets = {lab: n for lab, n in plan.labels.items() if n > 0}
         if not targets:
             raise PlanError(f"plan {cfg.plan} asks for no rows (every count is 0); nothing to generate")
         return targets

@@ -27,7 +27,7 @@ from distilabel.steps import Step, StepInput
 from pydantic import BaseModel, Field
 
 from workbench.generate.journal import Journal
-from workbench.generate.plan import Job
+from workbench.generate.jobs import Job
 
 
 class RoundPayload(BaseModel):

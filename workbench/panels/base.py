@@ -14,6 +14,13 @@ from typing import Any, Iterable
 
 import ipywidgets as widgets
 
+from workbench.errors import WorkbenchError
+from workbench.html import html_table
+
+
+class PanelError(WorkbenchError, ValueError):
+    """A choice in a panel that cannot run (nothing ticked, no evaluation yet); the message says what to do."""
+
 
 class Panel(widgets.VBox):
     """A VBox with a status line and a log; ``busy()`` wraps work so errors never vanish."""
@@ -24,6 +31,7 @@ class Panel(widgets.VBox):
         self.output = widgets.Output(layout=widgets.Layout(max_height="240px", overflow="auto",
                                                         border="1px solid #ddd"))
         self.last_error: BaseException | None = None
+        self._outcome: str | None = None
         header = widgets.HTML(f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>")
         super().__init__([header, *children, widgets.HBox(self.buttons), self.status_line, self.output])
 
@@ -36,7 +44,7 @@ class Panel(widgets.VBox):
         for b in self.buttons:
             b.disabled = True
         self.status_line.value = f"<b>busy</b>: {html.escape(what)}..."
-        self.last_error = None
+        self.last_error = self._outcome = None
         error = None
         try:
             with self.output:
@@ -47,7 +55,7 @@ class Panel(widgets.VBox):
                 except Exception as exc:
                     error = exc
             if error is None:
-                self.status_line.value = f"done: {html.escape(what)}"
+                self.status_line.value = html.escape(self._outcome or f"done: {what}")
             else:  # shown in the panel, not swallowed: the log keeps the traceback
                 self.last_error = error
                 self.status_line.value = f"<span style='color:#b00'><b>error</b>: {html.escape(str(error))}</span>"
@@ -55,6 +63,11 @@ class Panel(widgets.VBox):
         finally:
             for b in self.buttons:
                 b.disabled = False
+
+    def outcome(self, text: str) -> None:
+        """What the status line says when the work ends without an error, instead of "done: ..."
+        (for work that ran fine but had nothing to do, which a person should notice)."""
+        self._outcome = text
 
     def say(self, text: str) -> None:
         """A line in the panel's log (kept in the widget's state, so it shows without a kernel too)."""
@@ -66,11 +79,7 @@ class Panel(widgets.VBox):
 
 
 def table(rows: list[dict[str, Any]], limit: int = 10) -> str:
-    """A small HTML table of the first rows."""
+    """A small escaped HTML table of the first rows (long cells cut at 160 characters)."""
     if not rows:
         return "<i>no rows</i>"
-    cols = list(rows[0])
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))[:160]}</td>" for c in cols) + "</tr>"
-                   for r in rows[:limit])
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return html_table(rows[:limit], fmt=lambda _key, value: ("" if value is None else str(value))[:160])

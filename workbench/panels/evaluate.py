@@ -9,6 +9,8 @@ Example:
     >>> result.recommendation.reason                                               # doctest: +SKIP
     'minilm-l6 (finetuned) is the smallest model that meets macro_f1 >= 0.8'
     >>> plan_path = panel.plan_next()   # the plan aimed at the errors (plan.yaml)  # doctest: +SKIP
+    >>> panel.plan_status               # 'no_errors' (and plan_path None): tick top_up  # doctest: +SKIP
+    'errors'
     >>> panel.generate_next().version.version    # generate --plan                  # doctest: +SKIP
     'v002'
 """
@@ -22,7 +24,11 @@ import ipywidgets as widgets
 
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig
 from workbench.generate.config import GenerateConfig
-from workbench.panels.base import Panel, table
+from workbench.next_round import NextRoundPlan
+from workbench.panels.base import Panel, PanelError, table
+
+# A generation task's evaluation has no per-label plan (see workbench.evaluate.run).
+NO_PLAN = "no next-round plan: generation tasks have no per-label targets"
 
 
 class EvaluatePanel(Panel):
@@ -33,9 +39,11 @@ class EvaluatePanel(Panel):
     generation plan the evaluation wrote (new examples per label, the confusable pairs) and
     returns its path; ``generate_next()`` runs ``run_generate`` on that plan, with the other
     settings of ``generate`` (a GenerateConfig template: teacher, slots...) when given.
+    An evaluation without errors plans nothing and both say so (``plan_status`` is
+    ``no_errors``), unless ``top_up`` (the checkbox) asks for the weakest labels instead.
     """
 
-    def __init__(self, config: EvaluateConfig, generate: GenerateConfig | None = None):
+    def __init__(self, config: EvaluateConfig, generate: GenerateConfig | None = None, top_up: bool = False):
         from workbench.evaluate.ladder import DEFAULT_STUDENTS
 
         self.config = config
@@ -52,6 +60,8 @@ class EvaluatePanel(Panel):
         self.results_table = widgets.HTML()
         self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
         self.recommendation = widgets.HTML()
+        self.top_up = widgets.Checkbox(value=top_up, description="no errors: top up the weakest labels",
+                                       indent=False, layout=widgets.Layout(width="auto"))
         self.plan = widgets.HTML()
         self.generated = widgets.HTML()
         self.run_button = widgets.Button(description="Evaluate", button_style="primary", icon="play")
@@ -62,8 +72,11 @@ class EvaluatePanel(Panel):
         self.generate_button.on_click(lambda _: self.generate_next())
         self.result = None
         self.generate_result = None
+        self.next_plan: NextRoundPlan | None = None
+        self.next_plan_path: Path | None = None
         super().__init__(f"Evaluate: {config.task}",
                          [widgets.HBox(list(self.strategies.values())), widgets.HBox([self.students, self.limit]),
+                          self.top_up,
                           self.recommendation, self.results_table, self.plot, self.plan, self.generated],
                          [self.run_button, self.plan_button, self.generate_button])
 
@@ -71,9 +84,9 @@ class EvaluatePanel(Panel):
         """The config with the widgets' values; refuses an empty choice (it would mean "all")."""
         strategies = [s for s, box in self.strategies.items() if box.value]
         if not strategies:
-            raise ValueError("tick at least one strategy")
+            raise PanelError("tick at least one strategy")
         if not self.students.value:
-            raise ValueError("select at least one student")
+            raise PanelError("select at least one student")
         update = {"strategies": strategies, "students": list(self.students.value), "limit": self.limit.value or None}
         return EvaluateConfig.model_validate({**self.config.model_dump(), **update})
 
@@ -88,38 +101,41 @@ class EvaluatePanel(Panel):
             self._show(result)
         return self.result
 
+    @property
+    def plan_status(self) -> str | None:
+        """``errors``, ``top_up`` or ``no_errors`` for the last plan shown; None before one."""
+        return self.next_plan.status if self.next_plan is not None else None
+
     def plan_next(self) -> Path | None:
-        """Show the next-round generation plan of the last evaluation; returns its path."""
+        """Show the next-round plan of the last evaluation; returns the path generation would use.
+
+        No errors: the panel says so and returns None, unless "top up" is ticked, which plans
+        new examples for the weakest labels instead (written beside plan.yaml).
+        """
         with self.busy("reading the generation plan"):
-            result = self._evaluated()
-            plan = result.plan or {}
-            source = plan.get("source") or {}
-            head = (f"<b>next round</b>: {plan.get('total', 0)} new examples aimed at {plan.get('errors', 0)} "
-                    f"errors of {html.escape(str(source.get('strategy', '?')))} / "
-                    f"{html.escape(str(source.get('model', '?')))} on {plan.get('scored', 0)} held-out rows")
-            labels = [{"label": k, "new examples": v} for k, v in (plan.get("labels") or {}).items()]
-            pairs = [{"confusable pair": " <-> ".join(p["labels"]), "errors": p["errors"], "new examples": p["n"]}
-                     for p in plan.get("pairs") or []]
-            if not labels:
-                self.plan.value = head + "<br><i>no errors: nothing to generate</i>"
-            else:
-                self.plan.value = (head + f"<br><code>{html.escape(str(result.plan_path))}</code>"
-                                   + table(labels, limit=100) + table(pairs, limit=100))
-            self.say(f"plan: {plan.get('labels') or 'no errors, nothing to generate'}"
-                     + (f" at {result.plan_path}" if result.plan_path else ""))
-        return self.result.plan_path if self.result is not None and self.last_error is None else None
+            plan, path = self._next_plan()
+            self._show_plan(plan, path)
+        return self.next_plan_path if self.last_error is None else None
 
     def generate_next(self):
-        """Generate the planned round (``run_generate`` with ``plan=``); returns the GenerateResult."""
+        """Generate the planned round (``run_generate`` with ``plan=``); returns the GenerateResult.
+
+        With nothing to plan (no errors, no top-up), it generates nothing and returns None;
+        the status line and the plan area say why.
+        """
         from workbench.generate import run_generate
 
+        self.generate_result = None
         with self.busy("generating the next round from the plan"):
-            result = self._evaluated()
-            if result.plan_path is None or not (result.plan or {}).get("labels"):
-                raise ValueError(f"evaluation {result.eval_id} found no errors to plan for: nothing to generate")
+            plan, path = self._next_plan()
+            if path is None:
+                self._show_plan(plan, path)
+                why = plan.summary() if plan is not None else NO_PLAN
+                self.generated.value = f"<i>nothing generated: {html.escape(why)}</i>"
+                return None
             template = self.generate_template or GenerateConfig(task=self.config.task)
-            cfg = template.model_copy(update={"plan": str(result.plan_path)})
-            self.say(f"generating from {result.plan_path}")
+            cfg = template.model_copy(update={"plan": str(path)})
+            self.say(f"generating from {path}")
             gen = run_generate(cfg)
             self.generate_result = gen
             c = gen.counts
@@ -131,9 +147,48 @@ class EvaluatePanel(Panel):
             self.say(f"saved {gen.version.version} at {gen.version.path}{note}")
         return self.generate_result
 
+    def _next_plan(self) -> tuple[NextRoundPlan | None, Path | None]:
+        """The plan of the last evaluation, topped up when asked and there were no errors."""
+        result = self._evaluated()
+        self.next_plan = self.next_plan_path = None
+        if not result.plan:  # a generation task: no per-label plan
+            return None, None
+        plan = NextRoundPlan.model_validate(result.plan)
+        path = result.plan_path
+        if plan.status == "no_errors" and self.top_up.value and result.focus is not None:
+            # No errors means the predictions are the true labels: the plan can be rebuilt from them.
+            preds = result.focus["predictions"]
+            plan = NextRoundPlan.build(plan.task, preds, preds, self.config.plan_size, plan.source,
+                                       labels=list(result.focus.get("per_label") or {}) or None, top_up=True)
+            path = plan.write(Path(result.out_dir) / "plan_top_up.yaml")
+        self.next_plan = plan
+        self.next_plan_path = None if plan.empty else path
+        return plan, self.next_plan_path
+
+    def _show_plan(self, plan: NextRoundPlan | None, path: Path | None) -> None:
+        if plan is None:
+            self.plan.value = f"<i>{html.escape(NO_PLAN)}</i>"
+            self.outcome(NO_PLAN)
+            return
+        source = plan.source
+        head = (f"<b>next round</b>: {html.escape(plan.summary())}<br>from "
+                f"{html.escape(str(source.get('strategy', '?')))} / {html.escape(str(source.get('model', '?')))} "
+                f"on {plan.scored} held-out rows")
+        if path is None:  # no errors, no top-up: a result to show, not an error
+            self.plan.value = head
+            self.outcome(plan.summary())
+            self.say(f"plan: {plan.summary()}")
+            return
+        labels = [{"label": k, "new examples": v} for k, v in plan.labels.items()]
+        pairs = [{"confusable pair": " <-> ".join(p.labels), "errors": p.errors, "new examples": p.n}
+                 for p in plan.pairs]
+        self.plan.value = (head + f"<br><code>{html.escape(str(path))}</code>" + table(labels, limit=100)
+                           + (table(pairs, limit=100) if pairs else ""))
+        self.say(f"plan: {plan.labels} at {path}")
+
     def _evaluated(self):
         if self.result is None:
-            raise ValueError("no evaluation yet: press Evaluate first")
+            raise PanelError("no evaluation yet: press Evaluate first")
         return self.result
 
     def _show(self, result) -> None:
@@ -151,6 +206,7 @@ class EvaluatePanel(Panel):
         for s in summary.get("skipped") or []:
             self.say(f"skipped {s.get('strategy')} {s.get('model')}: {s.get('why')}")
         self.plan.value = self.generated.value = ""  # they belonged to the previous evaluation
+        self.next_plan = self.next_plan_path = None
         self.say(f"recommended: {rec.get('reason')}")
         self.say(f"report at {summary.get('report_html') or result.out_dir}")
         if result.plan_path:

@@ -62,6 +62,22 @@ class PullResult:
                 f"{c['unreviewed']} not yet reviewed; agreement {c['agreement']['method']} = "
                 f"{c['agreement']['value'] if c['agreement']['value'] is not None else 'n/a'}")
 
+    def _repr_html_(self) -> str:
+        from workbench.html import html_table
+
+        c = self.counts
+        agreement = c.get("agreement") or {}
+        summary = {"version": f"{self.version.task} reviewed {self.version.version}"
+                              + (" (identical to the last pull: kept)" if self.reused else ""),
+                   "reviewed": c.get("reviewed"), "not yet reviewed": c.get("unreviewed"),
+                   **{k: v for k, v in (c.get("decisions") or {}).items()},
+                   f"agreement ({agreement.get('method', '-')})": agreement.get("value"), "Argilla": self.url}
+        acceptance = c.get("acceptance_by_suggested_label") or {}
+        labels = [{"label": lab, "rows kept": c.get("per_label", {}).get(lab, 0),
+                   "suggestions accepted": acceptance.get(lab)}
+                  for lab in dict.fromkeys([*(c.get("per_label") or {}), *acceptance])]
+        return html_table(summary, headers=("pull", "")) + (html_table(labels) if labels else "")
+
 
 def fetch(client, dataset) -> tuple[list[dict], dict[str, str], dict[str, str]]:
     """Raw records with responses and suggestions, question names by id, usernames by id.

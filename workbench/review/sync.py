@@ -47,6 +47,14 @@ class PushResult:
         return (f"pushed {self.pushed} new records of {self.version} to {self.workspace}/{self.dataset} "
                 f"({self.already_there} already there; {self.total_in_argilla} in Argilla) at {self.url}")
 
+    def _repr_html_(self) -> str:
+        from workbench.html import html_table
+
+        return html_table({"dataset": f"{self.workspace}/{self.dataset}", "version": self.version,
+                           "pushed (new records)": self.pushed, "already there": self.already_there,
+                           "records in Argilla": self.total_in_argilla, "Argilla": self.url},
+                          headers=("push", ""))
+
 
 @dataclass
 class ReviewStatus:
@@ -67,6 +75,14 @@ class ReviewStatus:
         for name, counts in self.reviewers.items():
             lines.append(f"  {name:<16} " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from workbench.html import html_table
+
+        overall = html_table({"dataset": self.dataset, "complete": f"{self.completed}/{self.total}",
+                              "pending": self.pending, "Argilla": self.url}, headers=("review", ""))
+        reviewers = [{"reviewer": name, **counts} for name, counts in self.reviewers.items()]
+        return overall + (html_table(reviewers) if reviewers else "")
 
 
 @lru_cache(maxsize=1)

@@ -154,10 +154,10 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     import torch
     from transformers import EarlyStoppingCallback, PrinterCallback, TrainingArguments, set_seed
 
-    from workbench.train.hardware import plan_hardware
+    from workbench.train.hardware import choose_hardware
     from workbench.train.tracking import RunTracker
 
-    plan = plan_hardware(cfg.device, hp["batch_size"])
+    plan = choose_hardware(cfg.device, hp["batch_size"])
     rows, seeds_added = add_seeds(data.rows, spec) if cfg.train_on_seeds else (data.rows, 0)
     train_rows, val_rows = split_rows(rows, hp["validation_fraction"], cfg.seed,
                                       stratify="label" if objective == "classify" else None)

@@ -1,5 +1,7 @@
 """EvaluatePanel driven headless: the widgets make the config; bad choices show in the panel."""
 
+import pytest
+
 from workbench.evaluate import EvaluateConfig
 from workbench.evaluate.config import STRATEGIES
 from workbench.panels import EvaluatePanel
@@ -55,3 +57,57 @@ def test_plan_and_generate_before_an_evaluation_say_what_to_do():
     panel.generate_button.click()
     assert panel.generate_result is None and panel.log_text().count("press Evaluate first") >= 2
     assert not any(b.disabled for b in panel.buttons)
+
+
+def _evaluated_without_errors(tmp_path, **panel_args):
+    """A panel whose last evaluation got every held-out row right (what run_evaluate returns, in short)."""
+    from types import SimpleNamespace
+
+    from workbench.next_round import NextRoundPlan
+
+    y = ["billing_issue", "delivery_status", "billing_issue"]
+    plan = NextRoundPlan.build("support_intents", y, y, total=6, source={"strategy": "finetuned", "model": "m"})
+    per_label = {lab: {} for lab in ["billing_issue", "delivery_status", "promo_and_gifts", "change_plan"]}
+    panel = EvaluatePanel(EvaluateConfig(task="support_intents", plan_size=6), **panel_args)
+    panel.result = SimpleNamespace(eval_id="e1", out_dir=tmp_path, plan=plan.to_dict(),
+                                   plan_path=plan.write(tmp_path / "plan.yaml"),
+                                   focus={"strategy": "finetuned", "predictions": y, "per_label": per_label})
+    return panel
+
+
+def test_no_errors_is_a_status_not_a_crash(tmp_path, monkeypatch):
+    import workbench.generate
+
+    monkeypatch.setattr(workbench.generate, "run_generate", lambda cfg: pytest.fail("nothing to generate"))
+    panel = _evaluated_without_errors(tmp_path)
+    assert panel.plan_next() is None and panel.last_error is None
+    assert panel.plan_status == "no_errors" and "nothing to plan" in panel.status_line.value
+    assert "nothing to plan" in panel.plan.value and "finetuned" in panel.plan.value
+    assert panel.generate_next() is None and panel.last_error is None  # what failed the notebook pipeline
+    assert "nothing to plan" in panel.status_line.value and "nothing generated" in panel.generated.value
+    assert not any(b.disabled for b in panel.buttons)
+
+
+def test_no_errors_and_top_up_plans_the_weakest_labels(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import workbench.generate
+    from workbench.next_round import NextRoundPlan
+
+    asked = []
+    gen = SimpleNamespace(counts={"kept": 6, "per_label": {"change_plan": 3, "promo_and_gifts": 3}}, reused=False,
+                          version=SimpleNamespace(version="v002", path=tmp_path / "v002"))
+    monkeypatch.setattr(workbench.generate, "run_generate", lambda cfg: asked.append(cfg) or gen)
+    panel = _evaluated_without_errors(tmp_path, top_up=True)
+    assert panel.top_up.value
+    path = panel.plan_next()
+    assert panel.last_error is None and path == tmp_path / "plan_top_up.yaml"
+    plan = NextRoundPlan.read(path)
+    assert panel.plan_status == plan.status == "top_up" and plan.total == 6
+    assert set(plan.labels) == {"change_plan", "promo_and_gifts"}  # never in the held-out rows: weakest
+    for label, n in plan.labels.items():
+        assert f"<td>{label}</td><td>{n}</td>" in panel.plan.value
+    assert panel.generate_next() is gen and asked[0].plan == str(path)
+    assert "new version v002" in panel.generated.value
+    panel.top_up.value = False  # unticked: back to the evaluation's own (empty) plan
+    assert panel.plan_next() is None and panel.plan_status == "no_errors"

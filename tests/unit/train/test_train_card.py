@@ -1,7 +1,7 @@
-"""The model card and the hardware plan."""
+"""The model card and the hardware choice."""
 
 from workbench.train.card import render_card
-from workbench.train.hardware import plan_hardware
+from workbench.train.hardware import choose_hardware
 
 
 def test_card_carries_lineage_and_settings():
@@ -18,7 +18,7 @@ def test_card_carries_lineage_and_settings():
     assert "| wall time (s) | 12.5 |" in card
 
 
-def test_cpu_plan_keeps_fp32_and_the_batch():
-    plan = plan_hardware("cpu", 16)
-    assert (plan.device, plan.batch_size, plan.bf16) == ("cpu", 16, False)
-    assert "CPUs" in plan.description
+def test_cpu_choice_keeps_fp32_and_the_batch():
+    choice = choose_hardware("cpu", 16)
+    assert (choice.device, choice.batch_size, choice.bf16) == ("cpu", 16, False)
+    assert "CPUs" in choice.description

@@ -78,6 +78,15 @@ class ArgillaStatus:
         lines.append(f"  {self.datasets} datasets, {self.records} records")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from workbench.html import html_table
+
+        head = html_table({"Argilla": self.url, "state": "up" if self.healthy else "down",
+                           "datasets": self.datasets, "records": self.records}, headers=("local Argilla", ""))
+        procs = [{"process": name, "pid": proc.get("pid") or "-", "state": "running" if proc.get("alive") else "stopped"}
+                 for name, proc in self.processes.items()]
+        return head + (html_table(procs) if procs else "")
+
 
 def _alive(pid: int | None) -> bool:
     if not pid:

@@ -2,13 +2,15 @@
 
 A job is one rendered prompt with a stable id (``r<round>-<label>-<index>``). Jobs are
 derived only from the task spec, the run's seed and what earlier rounds kept, so a
-resumed run plans exactly the same jobs and can skip the ones its journal already has.
+resumed run lists exactly the same jobs and can skip the ones its journal already has.
+(How many examples each label needs comes from elsewhere: ``n``, or the next-round plan
+of :mod:`workbench.next_round`.)
 
 Example:
     >>> from workbench.tasks import load_task
     >>> spec = load_task("support_intents")
-    >>> jobs = plan_list_jobs(spec, "generate", "completion", round_no=0,
-    ...                       wanted={"billing_issue": 8}, yields={}, seed=0)
+    >>> jobs = list_jobs(spec, "generate", "completion", round_no=0,
+    ...                  wanted={"billing_issue": 8}, yields={}, seed=0)
     >>> jobs[0].id, jobs[0].label
     ('r0-billing_issue-0000', 'billing_issue')
 """
@@ -51,8 +53,8 @@ def prompts_needed(wanted: int, items_per_prompt: int, overgenerate: float, obse
     return math.ceil(1.2 * wanted / max(observed_yield, 0.5))
 
 
-def plan_list_jobs(spec: TaskSpec, purpose: str, mode: str, *, round_no: int, wanted: dict[str | None, int],
-                   yields: dict[str | None, float], seed: int) -> list[Job]:
+def list_jobs(spec: TaskSpec, purpose: str, mode: str, *, round_no: int, wanted: dict[str | None, int],
+              yields: dict[str | None, float], seed: int) -> list[Job]:
     """Jobs that ask the teacher for new list items (messages) per label.
 
     ``wanted`` maps label (None for generation tasks) to how many more items are needed.
@@ -74,7 +76,7 @@ def plan_list_jobs(spec: TaskSpec, purpose: str, mode: str, *, round_no: int, wa
     return jobs
 
 
-def plan_output_jobs(spec: TaskSpec, mode: str, inputs: list[dict], *, round_no: int, seed: int) -> list[Job]:
+def output_jobs(spec: TaskSpec, mode: str, inputs: list[dict], *, round_no: int, seed: int) -> list[Job]:
     """One job per synthetic input: the teacher writes its reply, few-shot from seed pairs."""
     jobs = []
     for row in inputs:
