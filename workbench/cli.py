@@ -18,6 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from workbench.errors import WorkbenchError
+from workbench.evaluate.config import STRATEGIES
+from workbench.models import models_for, student_names
 
 
 class _Workbench(TyperGroup):
@@ -124,8 +126,8 @@ def tasks_validate(task: Optional[str] = typer.Argument(None, help="Task name or
 def generate(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
     n: int = typer.Option(300, "--n", help="Rows wanted."),
-    teacher: Optional[str] = typer.Option(None, "--teacher", help="llamacpp:<name|.gguf>, openai:<model>@<url>, "
-                                          "transformers:<path>; default WORKBENCH_TEACHER."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", help=f"llamacpp:<{'|'.join(m.name for m in models_for('teacher'))}|"
+                                          ".gguf>, openai:<model>@<url>, transformers:<path>; default WORKBENCH_TEACHER."),
     seed: int = typer.Option(0, "--seed"),
     slots: int = typer.Option(16, "--slots", help="Sequences decoded together (llama.cpp)."),
     batch_size: int = typer.Option(64, "--batch-size", help="Prompts per pipeline batch (saved together)."),
@@ -152,8 +154,9 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
     """The bundled models (all offline)."""
     from workbench.models import REGISTRY
 
-    rows = {k: {"kind": v.kind, "mode": v.mode, "description": v.description} for k, v in REGISTRY.items()}
-    _emit(rows, as_json, "\n".join(f"{k:24s} {v['kind']:22s} {v['description']}" for k, v in rows.items()))
+    rows = {m.name: m.to_dict() for m in REGISTRY.values()}
+    _emit(rows, as_json, "\n".join(f"{k:24s} {v['kind']:22s} {', '.join(v['roles']):28s} {v['description']}"
+                                   for k, v in rows.items()))
 
 
 review_app = typer.Typer(help="Send synthetic data to Argilla for review and bring reviewed data back.",
@@ -270,8 +273,8 @@ def argilla_reindex() -> None:
 @app.command()
 def train(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
-    student: Optional[str] = typer.Option(None, "--student", "-s", help="minilm-l6, smollm2-135m, gemma3-270m or a "
-                                          "local Hugging Face model folder; default: the task's train.student."),
+    student: Optional[str] = typer.Option(None, "--student", "-s", help=f"{', '.join(student_names())} or a local "
+                                          "Hugging Face model folder; default: the task's train.student."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001 or v001; default: "
                                           "latest reviewed version, else latest synthetic."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs."),
@@ -313,10 +316,10 @@ def predict(
 @app.command()
 def evaluate(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
-    strategies: Optional[str] = typer.Option(None, "--strategies", help="Comma-separated: teacher, prompt, fewshot, "
-                                             "retrieval, finetuned, finetuned_retrieval; default all."),
-    students: Optional[str] = typer.Option(None, "--students", help="Comma-separated: minilm-l6, smollm2-135m, "
-                                           "gemma3-270m or .gguf paths; default the bundled three."),
+    strategies: Optional[str] = typer.Option(None, "--strategies", help=f"Comma-separated: {', '.join(STRATEGIES)}; "
+                                             "default all."),
+    students: Optional[str] = typer.Option(None, "--students", help=f"Comma-separated: {', '.join(student_names())} "
+                                           "or .gguf paths; default every bundled student."),
     run: Optional[list[str]] = typer.Option(None, "--run", "-r", help="Finished train run for the fine-tuned "
                                             "strategies (repeat for more); default the latest of each student."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Retrieval pool: reviewed/v002, synthetic/v001; "

@@ -25,12 +25,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workbench.models import student_names
+
 
 class TrainConfig(BaseModel):
     """What to train, on which data, and how. ``None`` means "the task spec's default"."""
 
     task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
-    student: str | None = Field(None, description="minilm-l6, smollm2-135m, gemma3-270m or a local HF folder.")
+    student: str | None = Field(None, description=f"{', '.join(student_names())} or a local HF folder.")
     dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001' or 'v001'; default: "
                                                   "latest reviewed version, else latest synthetic.")
     method: Literal["lora", "full"] = Field("lora", description="'full' fine-tunes every weight (encoders only).")
