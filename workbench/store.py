@@ -1,9 +1,13 @@
-"""Versioned datasets with manifests: ``<datasets_dir>/<task>/<kind>/<version>/``.
+"""Versioned datasets with manifests, and the stages' run folders.
 
-A version folder holds a Hugging Face dataset (``data/``) and ``manifest.json`` with its
-lineage (teacher, template hashes, parameters, counts, timings, parent version). Folders
+Datasets: ``<datasets_dir>/<task>/<kind>/<version>/``. A version folder holds a Hugging Face
+dataset (``data/``) and ``manifest.json`` with its lineage (teacher, template hashes,
+parameters, counts, timings, parent version; typed in :mod:`workbench.manifest`). Folders
 appear atomically: written under a hidden name, then renamed, so a crash never leaves a
 half-written version that looks complete.
+
+Runs: every stage keeps its working state in ``<home>/runs/<task>/<stage>/<run-id>/``
+(:func:`run_folder`): generate's journal, train's checkpoints and exported model.
 
 Example:
     >>> from workbench.store import latest_version
@@ -21,9 +25,13 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
+
+from markupsafe import escape
 
 from workbench.errors import WorkbenchError
+from workbench.html import html_table
+from workbench.manifest import Manifest, SyntheticManifest
 from workbench.settings import get_settings
 
 _VERSION = re.compile(r"^v(\d{3,})$")
@@ -40,14 +48,17 @@ def record_id(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class DatasetVersion:
+    """One saved version: ``<datasets_dir>/<task>/<kind>/<version>/``."""
+
     task: str
     kind: str
     version: str
     path: Path
 
     @property
-    def manifest(self) -> dict[str, Any]:
-        return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+    def manifest(self) -> Manifest:
+        """The validated manifest (a SyntheticManifest or a ReviewedManifest), read from disk."""
+        return Manifest.read(self.path / "manifest.json", kind=self.kind)
 
     def load(self):
         """The rows as a :class:`datasets.Dataset`."""
@@ -57,19 +68,23 @@ class DatasetVersion:
 
     def to_dict(self) -> dict[str, Any]:
         m = self.manifest
-        kept = m.get("counts", {}).get("kept")
+        synthetic = isinstance(m, SyntheticManifest)  # a reviewed version counts decisions, not "kept" rows
         # A planned generation's snapshot holds its parent's rows too: "rows" is the whole version.
         return {"task": self.task, "kind": self.kind, "version": self.version, "path": str(self.path),
-                "kept": kept, "rows": m.get("rows", kept), "parent": m.get("parent_version")}
+                "kept": m.kept if synthetic else None, "rows": m.total_rows if synthetic else None,
+                "parent": m.parent_version}
 
     def _repr_html_(self) -> str:
         m = self.manifest
-        per_label = m.get("counts", {}).get("per_label", {})
-        rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in per_label.items())
-        return (f"<b>{self.task}/{self.kind}/{self.version}</b> at <code>{self.path}</code><br>"
-                f"teacher <code>{m.get('teacher')}</code>, kept {m.get('counts', {}).get('kept')}"
-                + (f" (added to the {m.get('parent_rows')} rows of its parent)" if m.get("plan") else "") + ", "
-                f"parent {m.get('parent_version')}<table>{rows}</table>")
+        synthetic = isinstance(m, SyntheticManifest)
+        facts = {"path": str(self.path), "teacher": m.teacher if synthetic else None,
+                 "kept": m.kept if synthetic else None}
+        if synthetic and m.plan:
+            facts["added to the parent's rows"] = m.parent_rows
+        facts["parent"] = m.parent_version
+        per_label = (m.counts.per_label if synthetic and m.counts else None) or {}
+        return (f"<b>{escape(f'{self.task}/{self.kind}/{self.version}')}</b>" + html_table(facts)
+                + html_table(per_label, headers=("label", "rows")))
 
 
 def task_dir(task: str, kind: str = "synthetic") -> Path:
@@ -103,12 +118,14 @@ def data_hash(rows: list[dict[str, Any]]) -> str:
     return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def save_version(task: str, rows: list[dict[str, Any]], manifest: dict[str, Any],
+def save_version(task: str, rows: list[dict[str, Any]], manifest: Manifest | Mapping[str, Any],
                  kind: str = "synthetic") -> DatasetVersion:
     """Write rows and manifest as the next version; returns it.
 
-    The manifest gets ``version``, ``parent_version`` (the latest before this one, unless
-    given) and ``data_sha256`` (a hash of the rows in order) added.
+    ``manifest`` is the writer's typed manifest (the fields it set are written) or a plain
+    mapping (a version saved by hand). It gets ``version``, ``parent_version`` (the latest
+    before this one, unless given) and ``data_sha256`` (a hash of the rows in order) added,
+    and is validated before anything is written.
     """
     from datasets import Dataset
 
@@ -117,9 +134,11 @@ def save_version(task: str, rows: list[dict[str, Any]], manifest: dict[str, Any]
     previous = latest_version(task, kind)
     number = int(previous.version[1:]) + 1 if previous else 1
     version = f"v{number:03d}"
-    manifest = {**manifest, "version": version}
+    fields = manifest.to_json_dict() if isinstance(manifest, Manifest) else dict(manifest)
+    manifest = {**fields, "version": version}
     manifest.setdefault("parent_version", previous.version if previous else None)
     manifest["data_sha256"] = data_hash(rows)
+    Manifest.parse(manifest, f"the manifest for {task}/{kind}/{version}", kind=kind)  # a bad one is never saved
     tmp = root / f".{version}.partial-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     Dataset.from_list(rows).save_to_disk(str(tmp / "data"))
@@ -127,3 +146,25 @@ def save_version(task: str, rows: list[dict[str, Any]], manifest: dict[str, Any]
     final = root / version
     tmp.rename(final)  # atomic on one filesystem: the version is complete or absent
     return DatasetVersion(task, kind, version, final)
+
+
+def run_folder(task: str, stage: str, run_id: str | None = None, *, create: bool = False) -> Path:
+    """A stage's run folder, ``<home>/runs/<task>/<stage>/<run_id>/``; without ``run_id``, the
+    folder holding that stage's runs of ``task``.
+
+    ``create`` makes the folder, first moving in a run an older workbench kept at its old place
+    (``runs/generate/<task>/<id>``, ``runs/<task>/<id>``), so its resume or frozen result holds.
+
+    Example:
+        >>> run_folder("support_intents", "train", "minilm-l6-synthetic-v001-1a2b3c4d")  # doctest: +SKIP
+        PosixPath('.workbench/runs/support_intents/train/minilm-l6-synthetic-v001-1a2b3c4d')
+    """
+    runs = get_settings().home / "runs"
+    folder = runs / task / stage if run_id is None else runs / task / stage / run_id
+    if create and not folder.is_dir():
+        legacy = {"generate": runs / "generate" / task, "train": runs / task}.get(stage)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if run_id is not None and legacy is not None and (legacy / run_id).is_dir():
+            (legacy / run_id).rename(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder

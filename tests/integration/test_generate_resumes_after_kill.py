@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from workbench.generate.journal import Journal
-from workbench.settings import get_settings
-from workbench.store import latest_version
+from workbench.store import latest_version, run_folder
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +20,7 @@ CMD = [sys.executable, "-m", "workbench.cli", "generate", "--task", "support_int
 
 
 def _journal() -> Path | None:
-    found = list((get_settings().home / "runs" / "generate" / "support_intents").glob("*/journal.jsonl"))
+    found = list(run_folder("support_intents", "generate").glob("*/journal.jsonl"))
     return found[0] if found else None
 
 

@@ -113,7 +113,7 @@ def test_push_review_pull_with_two_reviewers(argilla_env):
     assert manifest["kind"] == "reviewed" and manifest["parent_synthetic_versions"] == ["v001"]
     assert manifest["acceptance_by_suggested_label"][la] == 1.0
     assert manifest["acceptance_by_suggested_label"][spec.label_names[3]] == pytest.approx(1 / 4)
-    assert argilla_env.credentials().api_key not in json.dumps(manifest)
+    assert argilla_env.credentials().api_key not in json.dumps(manifest.to_json_dict())
 
     assert run_pull(cfg).reused  # nothing changed: the same version
 

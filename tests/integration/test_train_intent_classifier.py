@@ -93,7 +93,7 @@ def test_card_names_the_dataset_version_it_was_trained_on(trained):
 def test_the_same_command_returns_the_frozen_run(trained):
     result, _ = trained
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("WORKBENCH_HOME", str(result.run_dir.parents[2]))
+        mp.setenv("WORKBENCH_HOME", str(result.run_dir.parents[3]))  # <home>/runs/<task>/train/<run-id>
         mp.setenv("WORKBENCH_DATASETS_DIR", str(result.info["dataset"]["path"]).rsplit("/support_intents/", 1)[0])
         get_settings.cache_clear()
         before = {p: p.stat().st_mtime_ns for p in result.run_dir.rglob("*") if p.is_file()}

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from workbench.settings import get_settings
-from workbench.store import save_version
+from workbench.store import run_folder, save_version
 from workbench.tasks import load_task
 
 pytestmark = pytest.mark.slow
@@ -21,7 +20,7 @@ CMD = [sys.executable, "-m", "workbench.cli", "train", "--task", "support_intent
 
 def _complete_checkpoints() -> list[int]:
     steps = []
-    for state in (get_settings().home / "runs").glob("support_intents/*/checkpoints/checkpoint-*/trainer_state.json"):
+    for state in run_folder("support_intents", "train").glob("*/checkpoints/checkpoint-*/trainer_state.json"):
         try:
             json.loads(state.read_text())
         except ValueError:
@@ -44,7 +43,7 @@ def test_sigkill_then_same_command_resumes_from_the_checkpoint():
     proc.wait()
     saved = _complete_checkpoints()
     assert saved, "no checkpoint within 5 minutes"
-    run_dir = next((get_settings().home / "runs" / "support_intents").iterdir())
+    run_dir = next(run_folder("support_intents", "train").iterdir())
     assert not (run_dir / "run.json").exists()  # it really stopped before the end
 
     again = subprocess.run(CMD, capture_output=True, text=True, timeout=600)

@@ -13,7 +13,7 @@ version after a round trains on everything, and pushing it to review adds only t
 rows (Argilla record ids are content hashes). The manifest names the parent, the rows
 added and the plan.
 
-Resuming: the run folder (``<home>/runs/generate/<task>/<key>/``) is keyed by task
+Resuming: the run folder (``<home>/runs/<task>/generate/<key>/``) is keyed by task
 spec, teacher, n, seed, generation settings and, with ``--plan`` (rows per label, from
 ``workbench evaluate``), the plan's targets. Its journal holds every teacher output,
 so the same command run again after a kill skips the prompts already answered; once a
@@ -35,7 +35,7 @@ import os
 import platform
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import chain, zip_longest
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,10 @@ from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
 from workbench.generate.jobs import list_jobs, output_jobs
 from workbench.generate.teachers import TeacherSpec, check_teacher
+from workbench.html import html_table
+from workbench.manifest import GenerationCounts, SyntheticManifest
 from workbench.settings import get_settings
-from workbench.store import DatasetVersion, get_version, latest_version, save_version
+from workbench.store import DatasetVersion, VersionNotFoundError, get_version, latest_version, run_folder, save_version
 from workbench.tasks import TaskSpec, load_task
 
 # Completion-mode stops: a blank line ends a continued list; a reply ends where the
@@ -62,26 +64,27 @@ class GenerateResult:
 
     version: DatasetVersion
     run_dir: Path
+    manifest: SyntheticManifest
     reused: bool = False
     resumed: bool = False
-    manifest: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def counts(self) -> dict[str, Any]:
-        return self.manifest.get("counts", {})
+    def counts(self) -> GenerationCounts:
+        """The run's counts per stage (also readable by key: ``counts["kept"]``)."""
+        return self.manifest.counts or GenerationCounts()
 
     def to_dict(self) -> dict[str, Any]:
         c, m = self.counts, self.manifest
         return {"task": self.version.task, "version": self.version.version, "path": str(self.version.path),
-                "kept": c.get("kept"), "rejected": sum(c.get("rejected", {}).values()),
-                "per_label": c.get("per_label"), "rows": m.get("rows", c.get("kept")),
-                "parent_version": m.get("parent_version") if m.get("plan") else None, "reused": self.reused,
+                "kept": c.kept, "rejected": sum((c.rejected or {}).values()),
+                "per_label": c.per_label, "rows": m.total_rows,
+                "parent_version": m.parent_version if m.plan else None, "reused": self.reused,
                 "resumed": self.resumed, "run_dir": str(self.run_dir)}
 
     def _repr_html_(self) -> str:
         note = " (already generated: the same command returns the saved version)" if self.reused else ""
-        rejected = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.counts.get("rejected", {}).items())
-        return self.version._repr_html_() + f"{note}<br><b>rejected</b><table>{rejected}</table>"
+        return (self.version._repr_html_() + f"{note}<br><b>rejected</b>"
+                + html_table(self.counts.rejected or {}, headers=("reason", "items")))
 
 
 def run_generate(cfg: GenerateConfig) -> GenerateResult:
@@ -95,14 +98,14 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
                 "temperature": g.temperature if cfg.temperature is None else cfg.temperature, "top_p": g.top_p}
     targets = _targets(spec, cfg)
     key = _run_key(spec.spec_hash(), str(teacher), cfg, sampling, targets if cfg.plan else None)
-    run_dir = settings.path("runs", "generate", spec.name, key)
+    run_dir = run_folder(spec.name, "generate", key, create=True)
     done = run_dir / "result.json"
     if done.is_file():
         saved = json.loads(done.read_text())
         try:
             version = get_version(spec.name, saved["version"])
-            return GenerateResult(version, run_dir, reused=True, manifest=version.manifest)
-        except FileNotFoundError:
+            return GenerateResult(version, run_dir, version.manifest, reused=True)
+        except VersionNotFoundError:
             pass  # the dataset was deleted by hand: build it again from the journal
     parent = _parent(spec, cfg, run_dir) if cfg.plan else None
     check_teacher(teacher)
@@ -154,22 +157,23 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     tokens = {"prompt": sum(e.get("input_tokens", 0) for e in all_entries),
               "completion": sum(e.get("output_tokens", 0) for e in all_entries)}
     seconds = round(time.perf_counter() - started, 2)
-    manifest = {
-        "task": spec.name, "type": spec.type, "kind": "synthetic", "teacher": str(teacher),
-        "spec_hash": spec.spec_hash(), "template_hashes": hashes, "seed": cfg.seed,
-        "parameters": {"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
-                       "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {})},
-        "counts": counts, "tokens": tokens, "wall_seconds": seconds, "resumed": resumed, "run_id": key,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
-        "hardware": {"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
-    }
-    if cfg.plan:  # a snapshot: the parent's rows, then the new ones (counts above are about the new ones)
-        manifest.update(parent_version=parent.version if parent else None, plan=cfg.plan, added=len(rows),
-                        parent_rows=len(parent_rows), rows=len(parent_rows) + len(rows))
+    # A planned run saves a snapshot: the parent's rows, then the new ones (counts are about the new ones).
+    snapshot = {"parent_version": parent.version if parent else None, "plan": cfg.plan, "added": len(rows),
+                "parent_rows": len(parent_rows), "rows": len(parent_rows) + len(rows)} if cfg.plan else {}
+    manifest = SyntheticManifest(
+        task=spec.name, type=spec.type, kind="synthetic", teacher=str(teacher),
+        spec_hash=spec.spec_hash(), template_hashes=hashes, seed=cfg.seed,
+        parameters={"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
+                    "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {})},
+        counts=counts, tokens=tokens, wall_seconds=seconds, resumed=resumed, run_id=key,
+        created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), workbench_version=__version__,
+        hardware={"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        **snapshot)
+    if cfg.plan:
         rows = _columns_aligned(parent_rows + rows)
     version = save_version(spec.name, rows, manifest)
     done.write_text(json.dumps({"version": version.version}))
-    return GenerateResult(version, run_dir, resumed=resumed, manifest=version.manifest)
+    return GenerateResult(version, run_dir, version.manifest, resumed=resumed)
 
 
 def _replies(spec: TaskSpec, teacher: TeacherSpec, journal: Journal, inputs: list[dict], cfg: GenerateConfig,

@@ -24,6 +24,7 @@ from workbench.review.config import ReviewConfig
 from workbench.review.policies import AUTO_REVIEWER, FINAL, auto_review
 from workbench.review.schema import ReviewError, answer_question, text_fields
 from workbench.review.sync import open_dataset
+from workbench.manifest import ReviewedManifest
 from workbench.store import DatasetVersion, data_hash, latest_version, save_version
 from workbench.tasks import TaskSpec, load_task
 
@@ -197,10 +198,10 @@ def run_pull(cfg: ReviewConfig) -> PullResult:
         r.pop("_answers")
     rows.sort(key=lambda r: r["id"])
     parents = sorted({r["source_version"] for r in rows if r["source_version"]})
-    manifest = {"task": spec.name, "type": spec.type, "kind": "reviewed", "spec_hash": spec.spec_hash(),
-                "argilla": {"url": url, "workspace": cfg.workspace, "dataset": dataset.name},
-                "policy": cfg.policy, "parent_synthetic_versions": parents, **counts}
+    manifest = ReviewedManifest(task=spec.name, type=spec.type, kind="reviewed", spec_hash=spec.spec_hash(),
+                                argilla={"url": url, "workspace": cfg.workspace, "dataset": dataset.name},
+                                policy=cfg.policy, parent_synthetic_versions=parents, **counts)
     previous = latest_version(spec.name, "reviewed")
-    if previous is not None and previous.manifest.get("data_sha256") == data_hash(rows):
+    if previous is not None and previous.manifest.data_sha256 == data_hash(rows):
         return PullResult(previous, url, True, counts)
     return PullResult(save_version(spec.name, rows, manifest, kind="reviewed"), url, False, counts)

@@ -179,7 +179,7 @@ def run_push(cfg: ReviewConfig) -> PushResult:
     rows = [dict(r) for r in version.load()]
     present = existing_ids(dataset)
     new = [r for r in rows if r["id"] not in present]
-    teacher = version.manifest.get("teacher", "unknown")
+    teacher = getattr(version.manifest, "teacher", None) or "unknown"
     bar = tqdm(total=len(new), desc=f"push {spec.name} {version.version}", unit="rec", disable=not cfg.progress)
     for start in range(0, len(new), cfg.batch_size):
         batch = new[start:start + cfg.batch_size]

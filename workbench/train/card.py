@@ -1,11 +1,11 @@
 """The model card: a run's README.md, saying exactly which data, teacher and settings made it.
 
-The card is written from the run's ``run.json`` (the same facts, machine-readable), so the
-two never disagree. Its YAML front matter follows the Hugging Face model card header.
+The card is written from the run's :class:`~workbench.train.info.RunInfo` (``run.json``:
+the same facts, machine-readable), so the two never disagree. Its YAML front matter follows
+the Hugging Face model card header.
 
 Example:
-    >>> print(render_card({"task": "t", "run_id": "r", "student": "minilm-l6",
-    ...                    "dataset": {"kind": "synthetic", "version": "v001"}})[:30])
+    >>> print(render_card(RunInfo.read(run_dir))[:30])     # doctest: +SKIP
     ---
     library_name: transformers
 """
@@ -16,6 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from workbench.train.info import RunInfo
+
 
 def _table(rows: dict[str, Any]) -> str:
     lines = ["| | |", "|---|---|"]
@@ -23,32 +25,31 @@ def _table(rows: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def render_card(run: dict[str, Any]) -> str:
-    """Markdown for a finished run (``run.json`` contents)."""
-    ds = run.get("dataset", {})
+def render_card(run: RunInfo) -> str:
+    """Markdown for a finished run."""
+    ds, rows = run.dataset, run.rows
     lineage = {
-        "dataset": f"{run.get('task')}/{ds.get('kind')}/{ds.get('version')}",
-        "dataset path": ds.get("path"),
-        "dataset data_sha256": ds.get("data_sha256"),
-        "dataset parent version": ds.get("parent_version"),
-        "reviewed from (synthetic versions)": ds.get("source_versions"),
-        "teacher": ds.get("teacher"),
-        "dataset task-spec hash": ds.get("spec_hash"),
-        "task-spec hash (now)": run.get("spec_hash"),
-        "rows used (train / validation)": f"{run.get('rows', {}).get('train')} / {run.get('rows', {}).get('validation')}",
-        "rows dropped": run.get("rows", {}).get("dropped"),
-        "task seed examples added": run.get("rows", {}).get("seeds_added"),
+        "dataset": f"{run.task}/{ds.kind}/{ds.version}",
+        "dataset path": ds.path,
+        "dataset data_sha256": ds.data_sha256,
+        "dataset parent version": ds.parent_version,
+        "reviewed from (synthetic versions)": ds.source_versions,
+        "teacher": ds.teacher,
+        "dataset task-spec hash": ds.spec_hash,
+        "task-spec hash (now)": run.spec_hash,
+        "rows used (train / validation)": f"{rows.train} / {rows.validation}",
+        "rows dropped": rows.dropped,
+        "task seed examples added": rows.seeds_added,
     }
-    metrics = run.get("metrics", {})
-    front = "\n".join(["---", "library_name: transformers", f"base_model: {run.get('student_path', '')}",
-                       f"pipeline_tag: {'text-classification' if run.get('objective') == 'classify' else 'text-generation'}",
-                       "tags: [slm-workbench, " + ("lora" if run.get("method") == "lora" else "full-fine-tune") + "]",
+    metrics = run.metrics
+    front = "\n".join(["---", "library_name: transformers", f"base_model: {run.student_path}",
+                       f"pipeline_tag: {'text-classification' if run.objective == 'classify' else 'text-generation'}",
+                       "tags: [slm-workbench, " + ("lora" if run.method == "lora" else "full-fine-tune") + "]",
                        "---"])
-    labels = run.get("labels")
     usage = (f"from workbench.train import load_student\n"
-             f"student = load_student({run.get('run_dir', run.get('run_id'))!r})\n"
+             f"student = load_student({run.run_dir!r})\n"
              f"student.predict([\"...\"])")
-    if run.get("pooling") == "mean":
+    if run.pooling == "mean":
         usage += ("\n\n# without the workbench: the head pools by the mean of the token states, in\n"
                   "# model/mean_pooling.py, so transformers needs trust_remote_code=True\n"
                   "from transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
@@ -56,19 +57,19 @@ def render_card(run: dict[str, Any]) -> str:
                   "tokenizer = AutoTokenizer.from_pretrained('model', trust_remote_code=True)")
     parts = [
         front,
-        f"# {run.get('task')}: {run.get('student')} ({run.get('objective')}, {run.get('method')})",
-        f"Run `{run.get('run_id')}`, made by SLM Workbench {run.get('workbench_version', '')} on "
-        f"{run.get('finished', '')}. A finished run is frozen: the same command returns it unchanged.",
+        f"# {run.task}: {run.student} ({run.objective}, {run.method})",
+        f"Run `{run.run_id}`, made by SLM Workbench {run.workbench_version} on "
+        f"{run.finished}. A finished run is frozen: the same command returns it unchanged.",
         "## Lineage", _table(lineage),
-        "## Hyperparameters", _table(run.get("hyperparameters", {})),
+        "## Hyperparameters", _table(run.hyperparameters.to_json_dict()),
         "## Results (validation split)", _table(metrics) if metrics else "No validation split.",
-        "## Run", _table({"wall time (s)": run.get("wall_seconds"), "hardware": run.get("hardware"),
-                          "steps": run.get("steps"), "resumed from step": run.get("resumed_from_step"),
-                          "trainable parameters": run.get("trainable_parameters"),
-                          "total parameters": run.get("total_parameters")}),
+        "## Run", _table({"wall time (s)": run.wall_seconds, "hardware": run.hardware,
+                          "steps": run.steps, "resumed from step": run.resumed_from_step,
+                          "trainable parameters": run.trainable_parameters,
+                          "total parameters": run.total_parameters}),
     ]
-    if labels:
-        parts += ["## Labels", ", ".join(f"`{lab}`" for lab in labels)]
+    if run.labels:
+        parts += ["## Labels", ", ".join(f"`{lab}`" for lab in run.labels)]
     parts += ["## Files", "`model/` merged model (safetensors) and tokenizer; `adapter/` the LoRA adapter "
               "(LoRA runs); `metrics.json`; `log.jsonl` and `tensorboard/` the training log; `loss.png` the "
               "loss curve; `run.json` all of the above, machine-readable.",
@@ -76,7 +77,7 @@ def render_card(run: dict[str, Any]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def write_card(run_dir: Path, run: dict[str, Any]) -> Path:
+def write_card(run_dir: Path, run: RunInfo) -> Path:
     path = run_dir / "README.md"
     path.write_text(render_card(run), encoding="utf-8")
     return path

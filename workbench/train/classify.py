@@ -6,22 +6,27 @@ starts as a nearest-prototype classifier (:func:`init_head_from_prototypes`): ea
 weight row is the normalised mean embedding of that label's examples, so training starts
 at few-shot quality instead of chance. Decoders keep transformers' own head (last token).
 
-Rows are tokenized without padding; :class:`PadCollator` pads each batch only to its own
-longest row, and the Trainer's length-grouped sampler puts rows of similar length together,
-so little of the work is padding.
+Rows are tokenized without padding; :func:`classification_collator` (transformers'
+``DataCollatorWithPadding``) pads each batch only to its own longest row, and the Trainer's
+length-grouped sampler puts rows of similar length together, so little of the work is padding.
+
+:func:`build_trainer` puts it together for ``run_train`` (the ``classify`` objective).
 
 Example:
-    >>> model, tok = build_classifier(path, labels=["a", "b"], method="lora", r=8, alpha=16,
-    ...                               dropout=0.05, dtype=torch.float32)          # doctest: +SKIP
+    >>> model, tok, pooling = build_classifier(path, labels=["a", "b"], method="lora", r=8, alpha=16,
+    ...                                        dropout=0.05, dtype=torch.float32)      # doctest: +SKIP
     >>> encoded = encode_classification(rows, tok, labels=["a", "b"], max_length=128)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from workbench.train.lora import with_lora
+from workbench.train.parts import TrainerParts
 
 
 def load_tokenizer(path: Path):
@@ -126,31 +131,60 @@ def encode_classification(rows: list[dict[str, str]], tok, labels: list[str], ma
                               "length": [len(ids) for ids in enc["input_ids"]]})
 
 
-class PadCollator:
-    """Pads a batch to its longest row (rounded up to ``multiple``); labels pad with -100."""
+def padding_on(tok, side: str = "right"):
+    """A copy of ``tok`` that pads on ``side``, for a collator.
 
-    def __init__(self, pad_id: int, multiple: int = 8, padding_side: str = "right"):
-        self.pad_id, self.multiple, self.side = pad_id, multiple, padding_side
+    Training always pads on the right (decoders' tokenizers ship 'left', for generation);
+    a copy, because the run's own tokenizer is exported with the model as it came.
+    """
+    tok = copy.deepcopy(tok)
+    tok.padding_side = side
+    return tok
+
+
+@dataclass
+class WithoutColumns:
+    """Drops columns before ``collate``: ``length`` is for the length-grouped sampler only,
+    and the model would refuse it as an argument (``remove_unused_columns`` is off)."""
+
+    collate: Callable[[list[dict[str, Any]]], dict[str, Any]]
+    columns: tuple[str, ...] = ("length",)
 
     def __call__(self, features: list[dict[str, Any]]) -> dict[str, Any]:
-        import torch
+        return self.collate([{k: v for k, v in f.items() if k not in self.columns} for f in features])
 
-        longest = max(len(f["input_ids"]) for f in features)
-        width = -(-longest // self.multiple) * self.multiple
-        batch: dict[str, list] = {"input_ids": [], "attention_mask": []}
-        seq_labels = "labels" in features[0] and isinstance(features[0]["labels"], list)
-        if "labels" in features[0]:
-            batch["labels"] = []
-        for f in features:
-            gap = width - len(f["input_ids"])
-            pad = lambda xs, v: (xs + [v] * gap) if self.side == "right" else ([v] * gap + xs)  # noqa: E731
-            batch["input_ids"].append(pad(list(f["input_ids"]), self.pad_id))
-            batch["attention_mask"].append(pad([1] * len(f["input_ids"]), 0))
-            if seq_labels:
-                batch["labels"].append(pad(list(f["labels"]), -100))
-            elif "labels" in f:
-                batch["labels"].append(f["labels"])
-        return {k: torch.tensor(v) for k, v in batch.items()}
+
+def classification_collator(tok, multiple: int = 8, padding_side: str = "right") -> WithoutColumns:
+    """Pads a batch to its longest row (rounded up to ``multiple``) with the pad token; one label per row."""
+    from transformers import DataCollatorWithPadding
+
+    return WithoutColumns(DataCollatorWithPadding(padding_on(tok, padding_side), pad_to_multiple_of=multiple))
+
+
+def build_trainer(spec, student_path: Path, hp: dict[str, Any], train_rows: list[dict], val_rows: list[dict]
+                  ) -> TrainerParts:
+    """The ``classify`` objective: a classifier over the spec's labels, its data and metrics.
+
+    Seeds the head with the training rows' prototypes; weights the loss by inverse label
+    frequency when ``hp["class_weights"]``.
+    """
+    import torch
+    from transformers import Trainer
+
+    from workbench.train.data import class_weights, prototype_texts
+
+    labels = spec.label_names
+    model, tok, pooling = build_classifier(student_path, labels, hp["method"], hp.get("lora_r", 0),
+                                           hp.get("lora_alpha", 0), hp.get("lora_dropout", 0.0), torch.float32,
+                                           prototype_texts(train_rows, spec), hp["max_length"])
+    kwargs: dict[str, Any] = {"compute_metrics": classification_metrics}
+    if hp["class_weights"]:
+        kwargs["compute_loss_func"] = weighted_loss(class_weights(train_rows, labels))
+    return TrainerParts(
+        model=model, tokenizer=tok, pooling=pooling, trainer_class=Trainer, trainer_kwargs=kwargs,
+        train_dataset=encode_classification(train_rows, tok, labels, hp["max_length"]),
+        eval_dataset=encode_classification(val_rows, tok, labels, hp["max_length"]) if val_rows else None,
+        collator=classification_collator(tok))
 
 
 def classification_metrics(eval_pred) -> dict[str, float]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from workbench.errors import ConfigError
+
 HEADS = ("classifier", "score", "lm_head")
 
 
@@ -31,7 +33,7 @@ def linear_targets(model) -> str:
     names = [name for name, module in model.named_modules()
              if isinstance(module, torch.nn.Linear) and name.split(".")[0] not in heads]
     if not names:
-        raise ValueError(f"{type(model).__name__} has no linear layers for LoRA; use method='full'")
+        raise ConfigError(f"{type(model).__name__} has no linear layers for LoRA; use method='full'")
     return "|".join(re.escape(n) for n in names)
 
 

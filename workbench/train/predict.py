@@ -1,7 +1,7 @@
 """Using a trained student: ``load_student(run)`` and ``predict`` in batches.
 
 A run is named by its folder, ``<task>/<run-id>``, or the run id alone (looked up under
-``<home>/runs/``). The merged model is loaded by default (no peft at inference); pass
+``<home>/runs/<task>/train/``). The merged model is loaded by default (no peft at inference); pass
 ``adapter=True`` to load the base student plus the LoRA adapter instead.
 
 Example:
@@ -13,12 +13,12 @@ Example:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
+from workbench.store import run_folder
+from workbench.train.info import STAGE, RunInfo
 
 
 class RunNotFoundError(WorkbenchError, FileNotFoundError):
@@ -31,11 +31,12 @@ def find_run(run: str | Path) -> Path:
     if (path / "run.json").is_file():
         return path
     root = get_settings().home / "runs"
-    found = [root / str(run)] if "/" in str(run) else list(root.glob(f"*/{run}"))
+    task, _, run_id = str(run).rpartition("/")
+    found = [run_folder(task, STAGE, run_id)] if task else list(root.glob(f"*/{STAGE}/{run}"))
     found = [p for p in found if (p / "run.json").is_file()]
     if len(found) == 1:
         return found[0]
-    finished = sorted(f"{p.parent.parent.name}/{p.parent.name}" for p in root.glob("*/*/run.json"))
+    finished = sorted(f"{p.parent.parent.parent.name}/{p.parent.name}" for p in root.glob(f"*/{STAGE}/*/run.json"))
     if len(found) > 1:
         raise RunNotFoundError(f"run {run!r} matches several: {found}; give <task>/<run-id>")
     raise RunNotFoundError(f"no finished run {run!r} (a folder with run.json); finished runs: "
@@ -45,13 +46,13 @@ def find_run(run: str | Path) -> Path:
 class TrainedStudent:
     """A loaded student of a finished run; ``predict`` labels or answers texts in batches."""
 
-    def __init__(self, run_dir: Path, info: dict[str, Any], model, tokenizer, device: str):
+    def __init__(self, run_dir: Path, info: RunInfo, model, tokenizer, device: str):
         self.run_dir, self.info, self.model, self.tokenizer, self.device = run_dir, info, model, tokenizer, device
-        self.objective: str = info["objective"]
-        self.labels: list[str] | None = info.get("labels")
+        self.objective: str = info.objective
+        self.labels: list[str] | None = info.labels
 
     def __repr__(self) -> str:
-        return f"TrainedStudent({self.info['task']}/{self.run_dir.name}, {self.objective})"
+        return f"TrainedStudent({self.info.task}/{self.run_dir.name}, {self.objective})"
 
     def logits(self, texts: list[str], batch_size: int = 32):
         """Classifier logits, shape (len(texts), labels), in the order of ``texts``."""
@@ -60,7 +61,7 @@ class TrainedStudent:
         out = []
         for i in range(0, len(texts), batch_size):
             enc = self.tokenizer(texts[i:i + batch_size], truncation=True, padding=True,
-                                 max_length=self.info["hyperparameters"]["max_length"], return_tensors="pt")
+                                 max_length=self.info.hyperparameters.max_length, return_tensors="pt")
             with torch.inference_mode():
                 out.append(self.model(**enc.to(self.device)).logits.float().cpu())
         return torch.cat(out) if out else torch.empty(0, len(self.labels or []))
@@ -101,10 +102,10 @@ def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     run_dir = find_run(run)
-    info = json.loads((run_dir / "run.json").read_text())
+    info = RunInfo.read(run_dir)
     device = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
-    classify = info["objective"] == "classify"
-    pooling = info.get("pooling") or "default"  # runs from before mean pooling have none
+    classify = info.objective == "classify"
+    pooling = info.pooling or "default"  # runs from before mean pooling have none
     if pooling == "mean":  # registers its config type, which AutoTokenizer reads from model/ too
         import workbench.train.mean_pooling  # noqa: F401
 
@@ -118,10 +119,10 @@ def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -
     tok = AutoTokenizer.from_pretrained(str(run_dir / "model"))
     if adapter:
         if not (run_dir / "adapter").is_dir():
-            raise RunNotFoundError(f"run {run_dir.name} has no adapter (method={info['method']}); load it without adapter=True")
+            raise RunNotFoundError(f"run {run_dir.name} has no adapter (method={info.method}); load it without adapter=True")
         from peft import PeftModel
 
-        base = load(info["student_path"], **({"num_labels": len(info["labels"])} if classify else {}))
+        base = load(info.student_path, **({"num_labels": len(info.labels)} if classify else {}))
         base.config.pad_token_id = tok.pad_token_id
         model = PeftModel.from_pretrained(base, str(run_dir / "adapter"))
     else:

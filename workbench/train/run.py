@@ -3,9 +3,13 @@
 ``run_train`` is what the CLI, the panels, the notebooks and the tests all call. It picks
 the data (latest reviewed version, else latest synthetic), splits off a validation set,
 trains LoRA (or full, for encoders) with the transformers Trainer, evaluates each epoch,
-stops early, and exports under ``<home>/runs/<task>/<run-id>/``:
+stops early, and exports under ``<home>/runs/<task>/train/<run-id>/``:
 ``adapter/``, ``model/`` (merged, safetensors, with tokenizer), ``metrics.json``,
 ``log.jsonl``, ``tensorboard/``, ``loss.png``, ``run.json`` and ``README.md`` (the card).
+
+What differs between classification and SFT (model, data encoding, collator, Trainer
+class, metrics) is each objective's ``build_trainer`` (:mod:`workbench.train.parts`);
+everything else is here.
 
 The run id is the student, the dataset version and a hash of everything that decides the
 model (task spec, data hash, student, hyperparameters, seed). So:
@@ -31,11 +35,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from markupsafe import escape
+
 from workbench import __version__
-from workbench.settings import get_settings
+from workbench.errors import ConfigError
+from workbench.html import html_table
+from workbench.manifest import ReviewedManifest, SyntheticManifest
+from workbench.store import run_folder
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
 from workbench.train.data import TrainDataError, add_seeds, load_rows, resolve_dataset, split_rows
+from workbench.train.hardware import HardwareChoice
+from workbench.train.info import STAGE, RunInfo
 from workbench.train.students import resolve_student
 
 DEFAULT_MAX_LENGTH = {"classify": 128, "sft": 384}
@@ -46,7 +57,7 @@ class TrainResult:
     """A finished run; shows as a table in a notebook."""
 
     run_dir: Path
-    info: dict[str, Any]
+    info: RunInfo
     reused: bool = False
     steps_this_run: int = 0
 
@@ -69,25 +80,25 @@ class TrainResult:
 
     @property
     def metrics(self) -> dict[str, float]:
-        return self.info.get("metrics", {})
+        return self.info.metrics
 
     @property
     def resumed_from_step(self) -> int | None:
-        return self.info.get("resumed_from_step")
+        return self.info.resumed_from_step
 
     def to_dict(self) -> dict[str, Any]:
-        ds = self.info["dataset"]
-        return {"task": self.info["task"], "run_id": self.run_id, "run_dir": str(self.run_dir),
-                "student": self.info["student"], "objective": self.info["objective"], "method": self.info["method"],
-                "dataset": f"{ds['kind']}/{ds['version']}", "model_dir": str(self.model_dir),
+        info, ds = self.info, self.info.dataset
+        return {"task": info.task, "run_id": self.run_id, "run_dir": str(self.run_dir),
+                "student": info.student, "objective": info.objective, "method": info.method,
+                "dataset": f"{ds.kind}/{ds.version}", "model_dir": str(self.model_dir),
                 "adapter_dir": str(self.adapter_dir) if self.adapter_dir else None, "metrics": self.metrics,
-                "steps": self.info["steps"], "wall_seconds": self.info["wall_seconds"], "reused": self.reused,
+                "steps": info.steps, "wall_seconds": info.wall_seconds, "reused": self.reused,
                 "resumed_from_step": self.resumed_from_step, "steps_this_run": self.steps_this_run}
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in self.to_dict().items() if k != "metrics")
-        rows += "".join(f"<tr><td>{k}</td><td>{v:.4g}</td></tr>" for k, v in self.metrics.items())
-        return f"<b>train run {self.run_id}</b><table>{rows}</table>"
+        facts = {k: v for k, v in self.to_dict().items() if k != "metrics"} | self.metrics
+        fmt = lambda k, v: f"{v:.4g}" if k in self.metrics else str(v)  # noqa: E731
+        return f"<b>train run {escape(self.run_id)}</b>" + html_table(facts, fmt=fmt)
 
 
 def _run_key(parts: dict[str, Any]) -> str:
@@ -137,83 +148,44 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     student = resolve_student(cfg.student or spec.train.student)
     objective = "classify" if spec.type == "classification" else "sft"
     if objective == "sft" and not student.decoder:
-        raise ValueError(f"student {student.name!r} is an encoder and cannot generate text for the generation task "
-                         f"{spec.name!r}; use a decoder such as 'smollm2-135m' or 'gemma3-270m'")
+        raise ConfigError(f"student {student.name!r} is an encoder and cannot generate text for the generation task "
+                          f"{spec.name!r}; use a decoder such as 'smollm2-135m' or 'gemma3-270m'")
     if cfg.method == "full" and student.decoder:
-        raise ValueError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
+        raise ConfigError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
     version = resolve_dataset(spec.name, cfg.dataset)
     data = load_rows(version, spec)
     manifest = version.manifest
     hp = _hyperparameters(cfg, spec, objective)
-    key = _run_key({"spec": spec.spec_hash(), "data": manifest.get("data_sha256"), "student": student.name,
+    key = _run_key({"spec": spec.spec_hash(), "data": manifest.data_sha256, "student": student.name,
                     "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
-    run_dir = get_settings().path("runs", spec.name, f"{student.slug}-{version.kind}-{version.version}-{key}")
+    run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{version.kind}-{version.version}-{key}", create=True)
     if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
-        return TrainResult(run_dir, json.loads((run_dir / "run.json").read_text()), reused=True)
+        return TrainResult(run_dir, RunInfo.read(run_dir), reused=True)
 
-    import torch
-    from transformers import EarlyStoppingCallback, PrinterCallback, TrainingArguments, set_seed
+    from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
 
     from workbench.train.hardware import choose_hardware
+    from workbench.train.lora import trainable_parameters
+    from workbench.train.parts import trainer_builder
     from workbench.train.tracking import RunTracker
 
-    plan = choose_hardware(cfg.device, hp["batch_size"])
+    hardware = choose_hardware(cfg.device, hp["batch_size"])
     rows, seeds_added = add_seeds(data.rows, spec) if cfg.train_on_seeds else (data.rows, 0)
     train_rows, val_rows = split_rows(rows, hp["validation_fraction"], cfg.seed,
                                       stratify="label" if objective == "classify" else None)
     set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
     path = student.path()
-    labels = spec.label_names
-    extra: dict[str, Any] = {}
-    if objective == "classify":
-        from transformers import Trainer
-
-        from workbench.train.classify import (build_classifier, classification_metrics, encode_classification,
-                                              weighted_loss)
-        from workbench.train.data import class_weights, prototype_texts
-
-        model, tok, pooling = build_classifier(path, labels, cfg.method, hp.get("lora_r", 0), hp.get("lora_alpha", 0),
-                                               cfg.lora_dropout, torch.float32, prototype_texts(train_rows, spec),
-                                               hp["max_length"])
-        train_ds = encode_classification(train_rows, tok, labels, hp["max_length"])
-        val_ds = encode_classification(val_rows, tok, labels, hp["max_length"]) if val_rows else None
-        trainer_cls = Trainer
-        extra["compute_metrics"] = classification_metrics
-        if hp["class_weights"]:
-            extra["compute_loss_func"] = weighted_loss(class_weights(train_rows, labels))
-        dropped_long = 0
-    else:
-        from workbench.train.sft import AnswerOnlyTrainer, build_causal_lm, encode_sft
-
-        model, tok = build_causal_lm(path, cfg.method, hp["lora_r"], hp["lora_alpha"], cfg.lora_dropout, torch.float32)
-        pooling = None
-        train_ds, dropped_long = encode_sft(train_rows, tok, hp["max_length"])
-        val_ds = encode_sft(val_rows, tok, hp["max_length"])[0] if val_rows else None
-        trainer_cls = AnswerOnlyTrainer
+    parts = trainer_builder(objective)(spec, path, hp, train_rows, val_rows)
+    train_ds, val_ds = parts.train_dataset, parts.eval_dataset
     if len(train_ds) == 0:
         raise TrainDataError(f"no training rows fit max_length={hp['max_length']}; raise max_length")
-    from workbench.train.classify import PadCollator
-    from workbench.train.lora import trainable_parameters
 
-    per_epoch = -(-len(train_ds) // plan.batch_size)
-    total = hp["max_steps"] or per_epoch * hp["epochs"]
-    strategy = "steps" if cfg.checkpoint_every else "epoch"
-    args = TrainingArguments(
-        output_dir=str(run_dir / "checkpoints"), num_train_epochs=hp["epochs"], max_steps=hp["max_steps"] or -1,
-        per_device_train_batch_size=plan.batch_size, per_device_eval_batch_size=plan.batch_size * 2,
-        learning_rate=hp["learning_rate"], warmup_steps=hp["warmup_ratio"], weight_decay=hp["weight_decay"],
-        eval_strategy=strategy if val_ds is not None else "no", save_strategy=strategy,
-        eval_steps=cfg.checkpoint_every, save_steps=cfg.checkpoint_every, save_total_limit=2,
-        load_best_model_at_end=val_ds is not None, metric_for_best_model="eval_loss", greater_is_better=False,
-        logging_steps=max(1, min(10, total // 20)), seed=cfg.seed, data_seed=cfg.seed, report_to="none",
-        disable_tqdm=True, use_cpu=plan.device == "cpu", bf16=plan.bf16, dataloader_pin_memory=plan.device == "cuda",
-        train_sampling_strategy="group_by_length", length_column_name="length", remove_unused_columns=False,
-        label_names=["labels"], prediction_loss_only=objective == "sft")
+    args = _training_args(cfg, hp, hardware, run_dir, len(train_ds), val_ds is not None, parts.eval_loss_only)
     tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress, on_log)
     callbacks = [tracker] + ([EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else [])
-    trainer = trainer_cls(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                          data_collator=PadCollator(tok.pad_token_id), processing_class=tok, callbacks=callbacks,
-                          **extra)
+    trainer = parts.trainer_class(model=parts.model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                                  data_collator=parts.collator, processing_class=parts.tokenizer,
+                                  callbacks=callbacks, **parts.trainer_kwargs)
     trainer.remove_callback(PrinterCallback)  # RunTracker shows progress; no dict printed per log line
     resume = last_checkpoint(run_dir / "checkpoints")
     _trim_log(run_dir, resume)
@@ -223,27 +195,21 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
                and "runtime" not in k and "per_second" not in k} if val_ds is not None else {}
 
     trainable, total_params = trainable_parameters(trainer.model)
-    _export(trainer.model, tok, run_dir, cfg.method)
-    info = {
-        "task": spec.name, "type": spec.type, "objective": objective, "method": cfg.method, "run_id": run_dir.name,
-        "run_dir": str(run_dir), "student": student.name, "student_path": str(path),
-        "labels": labels if objective == "classify" else None, "pooling": pooling,
-        "dataset": {"kind": version.kind, "version": version.version, "path": str(version.path),
-                    "data_sha256": manifest.get("data_sha256"),
-                    "teacher": manifest.get("teacher") or ", ".join(data.teachers) or None,
-                    "spec_hash": manifest.get("spec_hash"), "parent_version": manifest.get("parent_version"),
-                    "source_versions": manifest.get("parent_synthetic_versions") or data.sources or None},
-        "spec_hash": spec.spec_hash(), "hyperparameters": {**hp, "effective_batch_size": plan.batch_size},
-        "rows": {"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
-                 "seeds_added": seeds_added,
-                 "dropped": {**data.dropped, **({"too_long": dropped_long} if dropped_long else {})},
-                 "label_counts": data.label_counts or None},
-        "metrics": metrics, "train": {k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
-        "steps": trainer.state.global_step, "resumed_from_step": int(resume.name.split("-")[-1]) if resume else None,
-        "trainable_parameters": trainable, "total_parameters": total_params,
-        "hardware": plan.to_dict(), "wall_seconds": round(time.perf_counter() - started, 1),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "workbench_version": __version__,
-    }
+    _export(trainer.model, parts.tokenizer, run_dir, cfg.method)
+    dropped = {**data.dropped, **({"too_long": parts.dropped_too_long} if parts.dropped_too_long else {})}
+    info = RunInfo(
+        task=spec.name, type=spec.type, objective=objective, method=cfg.method, run_id=run_dir.name,
+        run_dir=str(run_dir), student=student.name, student_path=str(path),
+        labels=spec.label_names if objective == "classify" else None, pooling=parts.pooling,
+        dataset=_lineage(version, manifest, data), spec_hash=spec.spec_hash(),
+        hyperparameters={**hp, "effective_batch_size": hardware.batch_size},
+        rows={"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
+              "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None},
+        metrics=metrics, train={k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
+        steps=trainer.state.global_step, resumed_from_step=int(resume.name.split("-")[-1]) if resume else None,
+        trainable_parameters=trainable, total_parameters=total_params, hardware=hardware.to_dict(),
+        wall_seconds=round(time.perf_counter() - started, 1),
+        finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), workbench_version=__version__)
     (run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2))
     from workbench.train.card import write_card
 
@@ -251,9 +217,42 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     if not cfg.keep_checkpoints:
         shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     tmp = run_dir / ".run.json.partial"
-    tmp.write_text(json.dumps(info, indent=2, default=str))
+    tmp.write_text(json.dumps(info.to_json_dict(), indent=2, default=str))
     tmp.replace(run_dir / "run.json")  # last: its presence means the run is complete and frozen
     return TrainResult(run_dir, info, steps_this_run=tracker.steps_this_process)
+
+
+def _training_args(cfg: TrainConfig, hp: dict[str, Any], hardware: HardwareChoice, run_dir: Path, train_rows: int,
+                   validate: bool, loss_only: bool):
+    """The Trainer's arguments: checkpoints per epoch (or every ``checkpoint_every`` steps), the
+    best checkpoint by validation loss, length-grouped batches, no reporting but our tracker."""
+    from transformers import TrainingArguments
+
+    per_epoch = -(-train_rows // hardware.batch_size)
+    total = hp["max_steps"] or per_epoch * hp["epochs"]
+    strategy = "steps" if cfg.checkpoint_every else "epoch"
+    return TrainingArguments(
+        output_dir=str(run_dir / "checkpoints"), num_train_epochs=hp["epochs"], max_steps=hp["max_steps"] or -1,
+        per_device_train_batch_size=hardware.batch_size, per_device_eval_batch_size=hardware.batch_size * 2,
+        learning_rate=hp["learning_rate"], warmup_steps=hp["warmup_ratio"], weight_decay=hp["weight_decay"],
+        eval_strategy=strategy if validate else "no", save_strategy=strategy,
+        eval_steps=cfg.checkpoint_every, save_steps=cfg.checkpoint_every, save_total_limit=2,
+        load_best_model_at_end=validate, metric_for_best_model="eval_loss", greater_is_better=False,
+        logging_steps=max(1, min(10, total // 20)), seed=cfg.seed, data_seed=cfg.seed, report_to="none",
+        disable_tqdm=True, use_cpu=hardware.device == "cpu", bf16=hardware.bf16, dataloader_pin_memory=hardware.device == "cuda",
+        train_sampling_strategy="group_by_length", length_column_name="length", remove_unused_columns=False,
+        label_names=["labels"], prediction_loss_only=loss_only)
+
+
+def _lineage(version, manifest, data) -> dict[str, Any]:
+    """run.json's ``dataset``: the version and what its manifest (or its rows) say made it."""
+    synthetic = isinstance(manifest, SyntheticManifest)
+    reviewed = isinstance(manifest, ReviewedManifest)
+    return {"kind": version.kind, "version": version.version, "path": str(version.path),
+            "data_sha256": manifest.data_sha256,
+            "teacher": (manifest.teacher if synthetic else None) or ", ".join(data.teachers) or None,
+            "spec_hash": manifest.spec_hash, "parent_version": manifest.parent_version,
+            "source_versions": (manifest.parent_synthetic_versions if reviewed else None) or data.sources or None}
 
 
 def _trim_log(run_dir: Path, resume: Path | None) -> None:

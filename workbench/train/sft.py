@@ -5,10 +5,13 @@ template; a plain ``### Input / ### Response`` layout for models without one). L
 ``-100`` over the prompt, so only the answer is learned. Two things keep the CPU busy with
 useful work:
 
-- rows stay unpadded; batches are grouped by length and padded only to their longest row;
+- rows stay unpadded; batches are grouped by length and padded only to their longest row
+  (:func:`sft_collator`: transformers' ``DataCollatorForSeq2Seq``, which pads labels with -100);
 - :class:`AnswerOnlyTrainer` runs the vocabulary projection (``lm_head``, ~20% of
   SmolLM2's FLOPs) only at answer positions, instead of computing logits for every prompt
   and padding token and then masking them out.
+
+:func:`build_trainer` puts it together for ``run_train`` (the ``sft`` objective).
 
 Example:
     >>> tok = load_tokenizer(path)                                                # doctest: +SKIP
@@ -17,9 +20,13 @@ Example:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from transformers import Trainer
+
+from workbench.errors import ConfigError
+from workbench.train.parts import TrainerParts
 
 
 def chat_prompt(tok, text: str) -> str:
@@ -58,7 +65,7 @@ def build_causal_lm(path, method: str, r: int, alpha: int, dropout: float, dtype
     from workbench.train.lora import with_lora
 
     if method != "lora":
-        raise ValueError("SFT trains LoRA adapters only; use method='lora' (full fine-tuning is for encoders)")
+        raise ConfigError("SFT trains LoRA adapters only; use method='lora' (full fine-tuning is for encoders)")
     tok = load_tokenizer(path)
     model = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
     model.config.pad_token_id = tok.pad_token_id
@@ -87,3 +94,27 @@ class AnswerOnlyTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         loss = answer_loss(model, inputs)
         return (loss, {"loss": loss}) if return_outputs else loss
+
+
+def sft_collator(tok, multiple: int = 8):
+    """Pads a batch on the right to its longest row (rounded up to ``multiple``): ids with the
+    pad token, the attention mask with 0, labels with -100 (no loss on padding)."""
+    from transformers import DataCollatorForSeq2Seq
+
+    from workbench.train.classify import WithoutColumns, padding_on
+
+    return WithoutColumns(DataCollatorForSeq2Seq(padding_on(tok, "right"), pad_to_multiple_of=multiple,
+                                                 label_pad_token_id=-100))
+
+
+def build_trainer(spec, student_path: Path, hp: dict[str, Any], train_rows: list[dict], val_rows: list[dict]
+                  ) -> TrainerParts:
+    """The ``sft`` objective: the student as a LoRA causal LM, its chat-formatted pairs, the answer-only loss."""
+    import torch
+
+    model, tok = build_causal_lm(student_path, hp["method"], hp.get("lora_r", 0), hp.get("lora_alpha", 0),
+                                 hp.get("lora_dropout", 0.0), torch.float32)
+    train_ds, dropped = encode_sft(train_rows, tok, hp["max_length"])
+    return TrainerParts(model=model, tokenizer=tok, train_dataset=train_ds, dropped_too_long=dropped,
+                        eval_dataset=encode_sft(val_rows, tok, hp["max_length"])[0] if val_rows else None,
+                        collator=sft_collator(tok), trainer_class=AnswerOnlyTrainer, eval_loss_only=True)

@@ -2,20 +2,25 @@
 
 from workbench.train.card import render_card
 from workbench.train.hardware import choose_hardware
+from workbench.train.info import RunInfo
 
 
-def test_card_carries_lineage_and_settings():
-    run = {"task": "support_intents", "run_id": "minilm-l6-reviewed-v003-abcd1234", "student": "minilm-l6",
-           "objective": "classify", "method": "lora", "labels": ["a", "b"],
-           "dataset": {"kind": "reviewed", "version": "v003", "data_sha256": "f" * 64, "teacher": "llamacpp:gemma3-270m",
-                       "spec_hash": "1234abcd"},
-           "hyperparameters": {"epochs": 4, "lora_r": 8}, "metrics": {"eval_macro_f1": 0.9},
-           "hardware": {"device": "cpu"}, "wall_seconds": 12.5}
+def test_card_carries_lineage_and_settings(make_run_info):
+    run = RunInfo.parse(make_run_info(hyperparameters={"epochs": 4, "lora_r": 8}, metrics={"eval_macro_f1": 0.9},
+                                      hardware={"device": "cpu"}, wall_seconds=12.5))
     card = render_card(run)
     assert card.startswith("---\nlibrary_name: transformers\n")
     assert "support_intents/reviewed/v003" in card and "f" * 64 in card
     assert "llamacpp:gemma3-270m" in card and "| lora_r | 8 |" in card and "| eval_macro_f1 | 0.9 |" in card
     assert "| wall time (s) | 12.5 |" in card
+
+
+def test_card_lists_hyperparameters_in_the_order_run_json_has_them(make_run_info):
+    card = render_card(RunInfo.parse(make_run_info()))
+    section = card.split("## Hyperparameters")[1].split("##")[0]
+    rows = [line.split(" | ")[0].lstrip("| ") for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| |")]
+    assert rows == list(make_run_info()["hyperparameters"])
 
 
 def test_cpu_choice_keeps_fp32_and_the_batch():

@@ -4,20 +4,35 @@ import pytest
 import torch
 
 from workbench.models import get_model
-from workbench.train.classify import PadCollator, load_tokenizer
+from workbench.train.classify import classification_collator, load_tokenizer
 from workbench.train.lora import linear_targets, trainable_parameters, with_lora
-from workbench.train.sft import answer_loss, chat_prompt, encode_sft
+from workbench.train.sft import answer_loss, chat_prompt, encode_sft, sft_collator
 
 
-def test_collator_pads_to_the_longest_row_only():
-    batch = PadCollator(pad_id=0, multiple=4)([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]},
-                                               {"input_ids": [5], "labels": [5]}])
+def test_collators_pad_to_the_longest_row_only():
+    tok = load_tokenizer(get_model("minilm-l6").path())  # BERT: pad id 0
+    assert tok.pad_token_id == 0
+    batch = sft_collator(tok, multiple=4)([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7], "length": 3},
+                                           {"input_ids": [5], "labels": [5], "length": 1}])
     assert batch["input_ids"].tolist() == [[5, 6, 7, 0], [5, 0, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1, 0], [1, 0, 0, 0]]
     assert batch["labels"].tolist() == [[-100, 6, 7, -100], [5, -100, -100, -100]]
-    left = PadCollator(pad_id=0, multiple=1, padding_side="left")([{"input_ids": [1, 2], "labels": 1},
-                                                                  {"input_ids": [3], "labels": 0}])
+    assert "length" not in batch  # the sampler's column: the model takes no such argument
+    left = classification_collator(tok, multiple=1, padding_side="left")([{"input_ids": [1, 2], "labels": 1},
+                                                                         {"input_ids": [3], "labels": 0}])
     assert left["input_ids"].tolist() == [[1, 2], [0, 3]] and left["labels"].tolist() == [1, 0]
+    right = classification_collator(tok)([{"input_ids": [1, 2], "attention_mask": [1, 1], "labels": 1, "length": 2},
+                                          {"input_ids": [3], "attention_mask": [1], "labels": 0, "length": 1}])
+    assert right["input_ids"].tolist() == [[1, 2, 0, 0, 0, 0, 0, 0], [3, 0, 0, 0, 0, 0, 0, 0]]
+    assert set(right) == {"input_ids", "attention_mask", "labels"}
+
+
+def test_collators_pad_on_the_right_and_leave_the_tokenizer_as_it_came():
+    tok = load_tokenizer(get_model("minilm-l6").path())
+    tok.padding_side = "left"  # as decoders' tokenizers ship: the exported tokenizer keeps it
+    batch = sft_collator(tok, multiple=1)([{"input_ids": [5, 6], "labels": [5, 6]}, {"input_ids": [5], "labels": [5]}])
+    assert batch["input_ids"].tolist() == [[5, 6], [5, 0]] and batch["labels"].tolist() == [[5, 6], [5, -100]]
+    assert tok.padding_side == "left"
 
 
 def test_sft_labels_cover_the_answer_only():
