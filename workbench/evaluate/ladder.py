@@ -21,7 +21,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import EvaluateError
 from workbench.evaluate import task_types
 from workbench.models import find_student, gguf_students, student_names
-from workbench.settings import get_settings
+from workbench.train.info import RunInfo
 
 DEFAULT_STUDENTS = student_names()
 # Evaluate's student names -> the bundled GGUF a decoder student is prompted through.
@@ -59,19 +58,6 @@ class Matrix:
 
     def skip(self, strategy: str, model: str, why: str) -> None:
         self.skipped.append({"strategy": strategy, "model": model, "why": why})
-
-
-def finished_runs(task: str, objective: str = "classify") -> list[Path]:
-    """The latest finished run with ``objective`` (classify, sft) of each student of ``task``."""
-    latest: dict[str, tuple[str, Path]] = {}
-    for info_path in sorted((get_settings().home / "runs" / task).glob("*/run.json")):
-        info = json.loads(info_path.read_text())
-        if info.get("objective") != objective:
-            continue
-        when = info.get("finished", "")
-        if info["student"] not in latest or when >= latest[info["student"]][0]:
-            latest[info["student"]] = (when, info_path.parent)
-    return [p for _, p in latest.values()]
 
 
 def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
@@ -108,8 +94,7 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
                 m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
             else:
                 for run in runs:
-                    info = json.loads((run / "run.json").read_text())
-                    m.cells.append(Cell(strategy, f"{info['student']} ({run.name})", str(run)))
+                    m.cells.append(Cell(strategy, f"{RunInfo.read(run).student} ({run.name})", str(run)))
         elif entry.needs_pool and not has_pool:
             m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
         else:

@@ -30,7 +30,7 @@ from itertools import zip_longest
 
 from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig, EvaluateError
-from workbench.evaluate.ladder import DEFAULT_STUDENTS, build_matrix, finished_runs, recommend
+from workbench.evaluate.ladder import DEFAULT_STUDENTS, build_matrix, recommend
 from workbench.evaluate.result import EvaluateResult
 from workbench.evaluate.task_types import TASK_TYPES, task_type
 from workbench.settings import get_settings
@@ -41,6 +41,7 @@ __all__ = ["TASK_TYPES", "EvaluateResult", "run_evaluate"]
 
 def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     """Score the ladder on the held-out set, recommend, and let the task type write the rest."""
+    from workbench.train.info import latest_finished
     from workbench.train.predict import find_run
 
     spec = load_task(cfg.task)
@@ -50,7 +51,7 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
         raise EvaluateError(f"task {spec.name!r} has no held-out rows; add a 'heldout:' file to its task.yaml")
     settings = get_settings()
     pool, dataset = _pool(spec, cfg.dataset)
-    runs = [find_run(r) for r in cfg.runs] if cfg.runs else finished_runs(spec.name, kind.OBJECTIVE)
+    runs = [find_run(r) for r in cfg.runs] if cfg.runs else latest_finished(spec.name, kind.OBJECTIVE)
     matrix = build_matrix(cfg.strategies or list(STRATEGIES), cfg.students or DEFAULT_STUDENTS,
                           cfg.teacher or settings.teacher, runs, bool(pool), spec.type)
     if not matrix.cells:

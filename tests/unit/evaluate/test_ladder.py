@@ -69,23 +69,6 @@ def test_generation_matrix_skips_the_encoder_with_a_reason():
     assert not m.cells and "llamacpp: or openai:" in m.skipped[0]["why"]
 
 
-def test_finished_runs_pick_the_objective_of_the_task_type(tmp_path):
-    import json
-
-    from workbench.evaluate.ladder import finished_runs
-    from workbench.settings import get_settings
-
-    root = get_settings().home / "runs" / "t"
-    for name, objective, student, when in [("a", "sft", "smollm2-135m", "2024-01-01"),
-                                           ("b", "sft", "smollm2-135m", "2024-02-01"),
-                                           ("c", "classify", "minilm-l6", "2024-03-01")]:
-        (root / name).mkdir(parents=True)
-        (root / name / "run.json").write_text(json.dumps({"objective": objective, "student": student,
-                                                          "finished": when}))
-    assert [p.name for p in finished_runs("t", "sft")] == ["b"]
-    assert [p.name for p in finished_runs("t")] == ["c"]
-
-
 def test_a_remote_teacher_of_unknown_size_counts_as_the_largest():
     rows = [{"model": "teacher:gpt", "strategy": "teacher", "rouge_l": 0.5, "parameters": None, "latency_p50_ms": 9},
             {"model": "smollm2-135m", "strategy": "fewshot", "rouge_l": 0.4, "parameters": 135e6,

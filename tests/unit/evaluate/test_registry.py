@@ -34,12 +34,12 @@ def test_a_strategy_registered_with_one_builder_and_one_entry_shows_up_in_the_ma
     assert not m.cells and "not a strategy of generation tasks" in m.skipped[0]["why"]
 
 
-def test_an_entry_says_what_the_strategy_is_crossed_with(monkeypatch, tmp_path):
+def test_an_entry_says_what_the_strategy_is_crossed_with(monkeypatch, tmp_path, make_run_info):
     import json
 
     run = tmp_path / "r1"
     run.mkdir()
-    (run / "run.json").write_text(json.dumps({"student": "minilm-l6"}))
+    (run / "run.json").write_text(json.dumps(make_run_info(student="minilm-l6")))
     monkeypatch.setitem(classification.STRATEGIES, "distilled", Strategy(lambda *a: None, over="runs"))
     monkeypatch.setitem(classification.STRATEGIES, "nearest", Strategy(lambda *a: None, needs_pool=True))
     m = build_matrix(["distilled", "nearest"], ["minilm-l6"], "llamacpp:gemma3-270m", runs=[run], has_pool=False)
