@@ -280,8 +280,9 @@ def transformers_dir(name: str) -> Path:
     return target
 
 
-def load_embedder(name: str = "minilm-l6", device: str = "cpu"):
-    """A sentence-transformers model for a bundled embedding model or a local folder.
+def load_embedder(name: str | None = None, device: str = "cpu"):
+    """A sentence-transformers model for a bundled embedding model or a local folder; by
+    default the registry's first embedder (MiniLM-L6).
 
     Example:
         >>> load_embedder().encode(["where is my box"]).shape           # doctest: +SKIP
@@ -289,6 +290,7 @@ def load_embedder(name: str = "minilm-l6", device: str = "cpu"):
     """
     from sentence_transformers import SentenceTransformer
 
+    name = name or models_for("embedder")[0].name
     bundled = find_model(name)
     path = bundled.path() if bundled is not None else Path(name)
     return SentenceTransformer(str(path), device=device, local_files_only=True)

@@ -65,7 +65,29 @@ def load_json(path: Path) -> Any:
         raise RecordError(f"{path} is not valid JSON ({exc}); restore or delete it") from None
 
 
-class JsonRecord(BaseModel):
+class KeyAccess:
+    """Read a pydantic model's fields by key too, as the dicts these records replaced were read.
+
+    A key is present when it is one of the model's fields; :class:`JsonRecord` narrows that to
+    the keys the file had.
+    """
+
+    def _has(self, key: str) -> bool:
+        return key in type(self).model_fields  # type: ignore[attr-defined]
+
+    def __getitem__(self, key: str) -> Any:
+        if not self._has(key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._has(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key) if self._has(key) else default
+
+
+class JsonRecord(KeyAccess, BaseModel):
     """Base of the typed records on disk; see the module docstring."""
 
     model_config = ConfigDict(extra="allow")
@@ -87,17 +109,6 @@ class JsonRecord(BaseModel):
         """The keys the record was made or read with (unset defaults left out), JSON-ready."""
         return self.model_dump(mode="json", exclude_unset=True)
 
-    # Dict-style reads, with a dict's meaning: a key is present when it was set.
     def _has(self, key: str) -> bool:
+        # A dict's meaning: a key is present when the file (or the caller) set it.
         return key in self.model_fields_set or key in (self.model_extra or {})
-
-    def __getitem__(self, key: str) -> Any:
-        if not self._has(key):
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._has(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if self._has(key) else default

@@ -29,6 +29,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel
 
+from workbench.records import KeyAccess
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -53,18 +55,6 @@ class Strategy:
     build: Builder
     over: Literal["students", "teacher", "runs"] = "students"
     needs_pool: bool = False
-
-
-class KeyAccess:
-    """Read a model's fields by key too, as the dicts these records replaced were read."""
-
-    def __getitem__(self, key: str) -> Any:
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key) if key in type(self).model_fields else default
 
 
 class CellResult(KeyAccess, BaseModel):

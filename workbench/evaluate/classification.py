@@ -66,7 +66,7 @@ def _knn(spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     from workbench.evaluate.strategies import EmbeddingScorer
     from workbench.models import load_embedder
 
-    return EmbeddingScorer.from_pool(load_embedder("minilm-l6"), spec, pool, cfg.k)
+    return EmbeddingScorer.from_pool(load_embedder(), spec, pool, cfg.k)
 
 
 def _llama(cell: Cell, spec: TaskSpec, cfg: EvaluateConfig, examples_for):
@@ -78,7 +78,7 @@ def _llama(cell: Cell, spec: TaskSpec, cfg: EvaluateConfig, examples_for):
 def _embedder():
     from workbench.models import load_embedder
 
-    return load_embedder("minilm-l6")
+    return load_embedder()
 
 
 def build_prompt(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):

@@ -34,8 +34,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from workbench.errors import ConfigError
-from workbench.evaluate.cells import KeyAccess
 from workbench.evaluate.metrics import pearson, spearman
+from workbench.records import KeyAccess
 from workbench.review.agreement import cohen_kappa
 from workbench.tasks import TaskSpec
 

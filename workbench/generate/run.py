@@ -256,7 +256,7 @@ def _columns_aligned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _embedder():
     from workbench.models import load_embedder
 
-    model = load_embedder("minilm-l6")
+    model = load_embedder()
     return lambda texts: model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
 
 

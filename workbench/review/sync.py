@@ -89,7 +89,7 @@ class ReviewStatus:
 def embedder():
     from workbench.models import load_embedder
 
-    return load_embedder("minilm-l6")
+    return load_embedder()
 
 
 def embed(texts: list[str], progress: bool = False) -> np.ndarray:

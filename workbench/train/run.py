@@ -41,6 +41,7 @@ from workbench import __version__
 from workbench.errors import ConfigError
 from workbench.html import html_table
 from workbench.manifest import ReviewedManifest, SyntheticManifest
+from workbench.models import models_for
 from workbench.store import run_folder
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
@@ -149,7 +150,7 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     objective = "classify" if spec.type == "classification" else "sft"
     if objective == "sft" and not student.decoder:
         raise ConfigError(f"student {student.name!r} is an encoder and cannot generate text for the generation task "
-                          f"{spec.name!r}; use a decoder such as 'smollm2-135m' or 'gemma3-270m'")
+                          f"{spec.name!r}; use a decoder: {', '.join(m.student for m in models_for('student') if m.decoder)}")
     if cfg.method == "full" and student.decoder:
         raise ConfigError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
     version = resolve_dataset(spec.name, cfg.dataset)

@@ -46,7 +46,7 @@ def _knn(pool: list[dict]):
     from workbench.evaluate.strategies import EmbeddingScorer
     from workbench.models import load_embedder
 
-    return EmbeddingScorer.index(load_embedder("minilm-l6"), [r["input"] for r in pool])
+    return EmbeddingScorer.index(load_embedder(), [r["input"] for r in pool])
 
 
 def _with_index(generator, knn):
