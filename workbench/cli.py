@@ -25,8 +25,8 @@ from workbench.models import models_for, student_names
 class _Workbench(TyperGroup):
     """The root command: the one place a :class:`WorkbenchError` becomes a message and an exit code.
 
-    Here rather than in :func:`main`, so that ``CliRunner().invoke(app, ...)`` (the tests and
-    notebooks) and ``python -m workbench.cli`` behave the same as the installed script.
+    In the group rather than a wrapper script, so that ``CliRunner().invoke(app, ...)`` (the tests
+    and notebooks), ``python -m workbench.cli`` and the installed ``workbench`` behave the same.
     """
 
     def invoke(self, ctx):
@@ -44,11 +44,6 @@ app = typer.Typer(cls=_Workbench, help="SLM Workbench: synthetic data, review, s
                   no_args_is_help=True, pretty_exceptions_enable=False)
 tasks_app = typer.Typer(help="List, show and validate task specs.", no_args_is_help=True)
 app.add_typer(tasks_app, name="tasks")
-
-
-def main() -> None:
-    """The ``workbench`` script: every command, with user mistakes shown as ``error: ...`` (exit 2)."""
-    app(prog_name="workbench")
 
 
 def _fail(message: str) -> None:
@@ -392,4 +387,4 @@ def pipeline_run(
 
 
 if __name__ == "__main__":
-    main()
+    app(prog_name="workbench")

@@ -75,27 +75,23 @@ def _llama(cell: Cell, spec: TaskSpec, cfg: EvaluateConfig, examples_for):
     return LlamaScorer(Path(cell.source), spec, examples_for, cfg.threads)
 
 
-def _embedder():
-    from workbench.models import load_embedder
-
-    return load_embedder()
-
-
 def build_prompt(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     """The label descriptions alone: MiniLM's nearest description, or a decoder's likeliest label."""
     from workbench.evaluate.strategies import EmbeddingScorer
+    from workbench.models import load_embedder
 
     if cell.source == "embedder":
-        return EmbeddingScorer.from_descriptions(_embedder(), spec)
+        return EmbeddingScorer.from_descriptions(load_embedder(), spec)
     return _llama(cell, spec, cfg, lambda text: [])
 
 
 def build_fewshot(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     """The seeds: MiniLM's nearest seed centroid, or a decoder shown a few seeds per label."""
     from workbench.evaluate.strategies import EmbeddingScorer
+    from workbench.models import load_embedder
 
     if cell.source == "embedder":
-        return EmbeddingScorer.from_seeds(_embedder(), spec)
+        return EmbeddingScorer.from_seeds(load_embedder(), spec)
     shots = fewshot(spec, cfg.shots_per_label)
     return _llama(cell, spec, cfg, lambda text: shots)
 
