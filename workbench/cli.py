@@ -68,13 +68,20 @@ def _config(cls, **options):
     """``cls(**options)``, with a value out of range told in plain words as the option to fix.
 
     ``--n 0`` -> "--n must be between 1 and 100000 (you gave 0): rows wanted in the dataset"; the
-    bounds and the words come from the config's fields (:mod:`workbench.limits`).
+    bounds and the words come from the config's fields (:mod:`workbench.limits`), as a notebook
+    gets them, with the option's name for the field's.
     """
     from pydantic import ValidationError
 
+    from workbench.errors import ConfigError
+
     try:
         return cls(**options)
-    except ValidationError as exc:
+    except ConfigError as err:  # a stage config: the same words, named as options
+        if getattr(err, "validation", None) is None:
+            raise
+        raise config_error(cls, err.validation, option=_option) from None
+    except ValidationError as exc:  # PipelineConfig
         raise config_error(cls, exc, option=_option) from None
 
 

@@ -1,21 +1,27 @@
 """The documented limits of the typed configs' numbers, and one plain-words message when a value is out of them.
 
-A config's numeric fields carry their bounds as pydantic ``Field(ge=..., le=...)``; this module reads
-them back, for the help texts (``limits(GenerateConfig, "n")`` -> ``"1 to 100000"``) and for the
-message a value out of range gets (:func:`config_error`): the option, the bound, the value given and
-what the option is, in the words of the field's description. The CLI names options ``--n``; a
-notebook or panel names them as the field (``n``).
+A stage config's numeric fields carry their bounds as pydantic ``Field(ge=..., le=...)``; this module
+reads them back, for the help texts and panels (``limits(GenerateConfig, "n")`` -> ``"1 to 100000"``)
+and for the message a value out of range gets (:func:`config_error`): the option, the bound, the
+value given and what the option is, in the words of the field's description.
+
+A config decorated with :func:`stage_config` raises that message as a :class:`ConfigError` (a
+``ValueError``) instead of pydantic's ``ValidationError``, wherever it is made: a notebook, a panel,
+a pipeline. The CLI tells the same words with its option names (``--n`` for ``n``).
 
 Example:
-    >>> from pydantic import BaseModel, Field, ValidationError
-    >>> class Demo(BaseModel):
+    >>> from pydantic import BaseModel, Field
+    >>> @stage_config
+    ... class Demo(BaseModel):
     ...     n: int = Field(300, ge=1, le=100_000, description="Rows wanted in the dataset.")
-    >>> limits(Demo, "n")
-    '1 to 100000'
+    >>> limits(Demo, "n"), Demo.model_fields["n"].description
+    ('1 to 100000', 'Rows wanted in the dataset. Limits: 1 to 100000.')
     >>> try:
     ...     Demo(n=0)
-    ... except ValidationError as exc:
-    ...     print(config_error(Demo, exc, option=lambda f: "--" + f))
+    ... except ConfigError as err:
+    ...     print(err)
+    ...     print(config_error(Demo, err.validation, option=lambda f: "--" + f))
+    n must be between 1 and 100000 (you gave 0): rows wanted in the dataset
     --n must be between 1 and 100000 (you gave 0): rows wanted in the dataset
 """
 
@@ -54,17 +60,28 @@ def limits(model: type[BaseModel], field: str) -> str:
     return ", ".join(p for p in (low, high) if p)
 
 
-def with_limits(model: M) -> M:
-    """Class decorator: each bounded field's description ends with its limits (``Limits: 1 to 100000.``).
+def stage_config(model: M) -> M:
+    """Class decorator of the stage configs: limits in the descriptions, a plain :class:`ConfigError`.
 
-    The bounds stay written once, in ``Field(ge=..., le=...)``; the help, the schema and the
-    docs read them from there.
+    Each bounded field's description ends with its limits (``Limits: 1 to 100000.``): the bounds
+    stay written once, in ``Field(ge=..., le=...)``, and the help, the schema and the docs read
+    them from there. Making the config with a bad value raises :func:`config_error`'s message.
     """
     for name, info in model.model_fields.items():
         text = limits(model, name)
         if text and _LIMITS not in (info.description or ""):
             info.description = f"{(info.description or '').strip()} {_LIMITS} {text}.".strip()
     model.model_rebuild(force=True)
+    pydantic_init = model.__init__
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            pydantic_init(self, **data)
+        except ValidationError as exc:
+            raise config_error(type(self), exc) from None
+
+    __init__.__doc__ = pydantic_init.__doc__
+    model.__init__ = __init__  # type: ignore[method-assign]
     return model
 
 
@@ -90,6 +107,7 @@ def config_error(model: type[BaseModel], exc: ValidationError,
     """One :class:`ConfigError` for every problem in ``exc`` (from validating ``model``), in plain words.
 
     ``option`` turns a field name into the name the user typed (``lambda f: "--" + f`` for the CLI).
+    The error keeps ``exc`` as ``validation``, for a front that names the fields its own way.
     """
     problems = []
     for e in exc.errors():
@@ -102,4 +120,6 @@ def config_error(model: type[BaseModel], exc: ValidationError,
             problems.append(f"{name}: required; give it")
         else:
             problems.append(f"{name} {e.get('input')!r}: {e['msg'].removeprefix('Value error, ')}")
-    return ConfigError("; ".join(problems))
+    err = ConfigError("; ".join(problems))
+    err.validation = exc
+    return err

@@ -58,16 +58,16 @@ class Label(_Strict):
 
 
 class GenerationDefaults(_Strict):
-    shots: int = Field(5, ge=1, description="Seed examples shown in each prompt.")
-    items_per_prompt: int = Field(8, ge=1, description="New items asked for per prompt.")
-    max_new_tokens: int = Field(256, ge=8)
+    shots: int = Field(5, ge=1, le=50, description="Seed examples shown in each prompt.")
+    items_per_prompt: int = Field(8, ge=1, le=100, description="New items asked for per prompt.")
+    max_new_tokens: int = Field(256, ge=8, le=4096)
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
-    min_chars: int = Field(12, ge=1)
-    max_chars: int = Field(300, ge=10)
+    min_chars: int = Field(12, ge=1, le=10_000)
+    max_chars: int = Field(300, ge=10, le=100_000)
     near_duplicate_threshold: float = Field(0.92, gt=0.0, le=1.0)
-    overgenerate: float = Field(2.0, ge=1.0, description="Prompts planned per wanted item / items_per_prompt.")
-    max_rounds: int = Field(3, ge=1, description="Top-up rounds for labels still short.")
+    overgenerate: float = Field(2.0, ge=1.0, le=20.0, description="Prompts planned per wanted item / items_per_prompt.")
+    max_rounds: int = Field(3, ge=1, le=20, description="Top-up rounds for labels still short.")
 
 
 class ReviewQuestion(_Strict):
@@ -84,10 +84,10 @@ class ReviewDefaults(_Strict):
 
 class TrainDefaults(_Strict):
     student: str = "minilm-l6"
-    epochs: int = Field(3, ge=1)
-    learning_rate: float = Field(5e-4, gt=0)
-    batch_size: int = Field(16, ge=1)
-    lora_r: int = Field(8, ge=1)
+    epochs: int = Field(3, ge=1, le=100)
+    learning_rate: float = Field(5e-4, gt=0, le=1)
+    batch_size: int = Field(16, ge=1, le=4096)
+    lora_r: int = Field(8, ge=1, le=256)
     validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
 
 

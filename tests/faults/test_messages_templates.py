@@ -16,6 +16,8 @@ BROKEN = {
     "nested ranges": ("{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
                       ["at most 10000"]),
     "huge repetition": ("{{ 'x' * 10**9 }}", ["repeating a str"]),
+    "huge filter width": ("{{ task.name | center(10**8) }}", ["filter center", "numbers above 10000"]),
+    "huge format width": ("{{ '%100000000d' % 1 }}", ["format width of 100000000"]),
 }
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from workbench.errors import WorkbenchError
 from workbench.evaluate.task_types import strategy_names
-from workbench.limits import with_limits
+from workbench.limits import stage_config
 from workbench.models import student_names
 
 
@@ -28,7 +28,7 @@ class EvaluateError(WorkbenchError, ValueError):
 STRATEGIES = strategy_names()
 
 
-@with_limits
+@stage_config
 class EvaluateConfig(BaseModel):
     """What to score, on what. ``None`` means "everything available"."""
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from workbench.limits import with_limits
+from workbench.limits import stage_config
 
 
-@with_limits
+@stage_config
 class GenerateConfig(BaseModel):
     """What to generate. Unset fields fall back to the task spec and the settings."""
 

@@ -90,7 +90,7 @@ class EvaluatePanel(Panel):
         if not self.students.value:
             raise PanelError("select at least one student")
         update = {"strategies": strategies, "students": list(self.students.value), "limit": self.limit.value or None}
-        return EvaluateConfig.model_validate({**self.config.model_dump(), **update})
+        return EvaluateConfig(**{**self.config.model_dump(), **update})  # a bad value: a plain ConfigError
 
     def run(self):
         """Evaluate with the panel's settings: table, plot and recommendation replace the last ones."""

@@ -75,7 +75,7 @@ class TrainPanel(Panel):
         update = {"student": self.student.value.strip() or None, "dataset": self.dataset.value.strip() or None,
                   "epochs": self.epochs.value or None, "learning_rate": self.learning_rate.value or None,
                   "lora_r": self.lora_r.value or None}
-        return TrainConfig.model_validate({**self.config.model_dump(), **update})
+        return TrainConfig(**{**self.config.model_dump(), **update})  # a bad value: a plain ConfigError
 
     def run(self):
         """Train (or resume, or return the frozen run) with the panel's settings."""

@@ -11,12 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
-from workbench.limits import with_limits
+from workbench.limits import stage_config
 
 Policy = Literal["human", "wait", "auto"]
 
 
-@with_limits
+@stage_config
 class ReviewConfig(BaseModel):
     """Which task's data goes to which Argilla dataset, and how a pipeline waits for reviews."""
 

@@ -25,11 +25,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from workbench.limits import with_limits
+from workbench.limits import stage_config
 from workbench.models import student_names
 
 
-@with_limits
+@stage_config
 class TrainConfig(BaseModel):
     """What to train, on which data, and how. ``None`` means "the task spec's default"."""
 
