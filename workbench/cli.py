@@ -18,8 +18,12 @@ import typer
 from typer.core import TyperGroup
 
 from workbench.errors import WorkbenchError
-from workbench.evaluate.config import STRATEGIES
+from workbench.evaluate.config import STRATEGIES, EvaluateConfig
+from workbench.generate.config import GenerateConfig
+from workbench.limits import config_error, limits
 from workbench.models import models_for, student_names
+from workbench.review.config import ReviewConfig
+from workbench.train.config import TrainConfig
 
 
 class _Workbench(TyperGroup):
@@ -52,19 +56,37 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+# Config fields whose option is not simply --<field> (``runs`` is given as a repeated --run).
+_OPTIONS = {"runs": "--run"}
+
+
+def _option(field: str) -> str:
+    return _OPTIONS.get(field, "--" + field.replace("_", "-"))
+
+
 def _config(cls, **options):
-    """``cls(**options)``, with a value out of range told as the option to fix (``--n 0``, say)."""
+    """``cls(**options)``, with a value out of range told in plain words as the option to fix.
+
+    ``--n 0`` -> "--n must be between 1 and 100000 (you gave 0): rows wanted in the dataset"; the
+    bounds and the words come from the config's fields (:mod:`workbench.limits`), as a notebook
+    gets them, with the option's name for the field's.
+    """
     from pydantic import ValidationError
 
     from workbench.errors import ConfigError
 
     try:
         return cls(**options)
-    except ValidationError as exc:
-        problems = [f"--{'.'.join(map(str, e['loc'])).replace('_', '-')}"
-                    f"{'' if e['type'] == 'missing' else ' ' + repr(e.get('input'))}: "
-                    f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
-        raise ConfigError("; ".join(problems)) from None
+    except ConfigError as err:  # a stage config: the same words, named as options
+        if getattr(err, "validation", None) is None:
+            raise
+        raise config_error(cls, err.validation, option=_option) from None
+    except ValidationError as exc:  # PipelineConfig
+        raise config_error(cls, exc, option=_option) from None
+
+
+def _limits(cls, field: str) -> str:
+    return f" ({limits(cls, field)})"
 
 
 def _emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
@@ -101,37 +123,46 @@ def tasks_show(task: str, as_json: bool = typer.Option(False, "--json")) -> None
 @tasks_app.command("validate")
 def tasks_validate(task: Optional[str] = typer.Argument(None, help="Task name or task.yaml; all if omitted."),
                    as_json: bool = typer.Option(False, "--json")) -> None:
-    """Load and check task specs; exits non-zero with the file, field and fix on errors."""
-    from workbench.tasks import TaskSpecError, list_tasks, load_task
+    """Load and check task specs: one line per task, exit code 2 when any is wrong.
 
-    names = [task] if task else list_tasks()
-    errors = {}
+    A single task's mistake is the one ``error:`` line; with no argument every task is checked and
+    reported, good or bad, so one broken spec does not hide the others.
+    """
+    from workbench.tasks import list_tasks, load_task
+
+    if task:
+        load_task(task)  # a WorkbenchError becomes the one error line (the root group)
+        _emit({"valid": [task], "errors": {}}, as_json, f"ok  {task}")
+        return
+    names, errors = list_tasks(), {}
     for name in names:
         try:
             load_task(name)
-        except TaskSpecError as exc:
+        except WorkbenchError as exc:
             errors[name] = str(exc)
     _emit({"valid": [n for n in names if n not in errors], "errors": errors}, as_json,
-          "\n".join([f"ok  {n}" for n in names if n not in errors] + [f"ERR {e}" for e in errors.values()]))
+          "\n".join(f"ERR {n}: {errors[n]}" if n in errors else f"ok  {n}" for n in names) or "no tasks found")
     if errors:
-        raise typer.Exit(1)
+        raise typer.Exit(2)
 
 
 @app.command()
 def generate(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
-    n: int = typer.Option(300, "--n", help="Rows wanted."),
+    n: int = typer.Option(300, "--n", help="Rows wanted" + _limits(GenerateConfig, "n") + "."),
     teacher: Optional[str] = typer.Option(None, "--teacher", help=f"llamacpp:<{'|'.join(m.name for m in models_for('teacher'))}|"
                                           ".gguf>, openai:<model>@<url>, transformers:<path>; default WORKBENCH_TEACHER."),
-    seed: int = typer.Option(0, "--seed"),
-    slots: int = typer.Option(16, "--slots", help="Sequences decoded together (llama.cpp)."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Prompts per pipeline batch (saved together)."),
+    seed: int = typer.Option(0, "--seed", help="Drives sampling" + _limits(GenerateConfig, "seed") + "."),
+    slots: int = typer.Option(16, "--slots", help="Sequences decoded together (llama.cpp)"
+                              + _limits(GenerateConfig, "slots") + "."),
+    batch_size: int = typer.Option(64, "--batch-size", help="Prompts per pipeline batch"
+                                   + _limits(GenerateConfig, "batch_size") + "."),
     plan: Optional[str] = typer.Option(None, "--plan", help="A generation plan (plan.yaml from `workbench "
                                        "evaluate`): rows per label, replacing --n."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Generate a synthetic dataset for a task; the same command resumes after a kill."""
-    from workbench.generate import GenerateConfig, run_generate
+    from workbench.generate import run_generate
 
     result = run_generate(_config(GenerateConfig, task=task, n=n, teacher=teacher, seed=seed, slots=slots,
                                          batch_size=batch_size, plan=plan))
@@ -160,8 +191,6 @@ app.add_typer(review_app, name="review")
 
 
 def _review_config(**kw):
-    from workbench.review import ReviewConfig
-
     return _config(ReviewConfig, **{k: v for k, v in kw.items() if v is not None})
 
 
@@ -192,7 +221,8 @@ def review_status_cmd(task: str = typer.Option(..., "--task", help="Task name.")
 @review_app.command("pull")
 def review_pull(task: str = typer.Option(..., "--task", help="Task name."),
                 policy: str = typer.Option("human", help="human | wait (stop until reviewed) | auto (auto-reviewer)."),
-                min_reviewed: Optional[int] = typer.Option(None, help="For --policy wait: records needed (default all)."),
+                min_reviewed: Optional[int] = typer.Option(None, help="For --policy wait: records needed (default all"
+                                                           "; " + limits(ReviewConfig, "min_reviewed") + ")."),
                 dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Write a reviewed version with every decision and its lineage."""
@@ -272,14 +302,16 @@ def train(
                                           "Hugging Face model folder; default: the task's train.student."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001 or v001; default: "
                                           "latest reviewed version, else latest synthetic."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs"
+                                         + _limits(TrainConfig, "epochs") + "."),
     method: str = typer.Option("lora", "--method", help="lora, or full (encoders only)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (a quick look)."),
-    seed: int = typer.Option(0, "--seed"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (a quick look; "
+                                            + limits(TrainConfig, "max_steps") + ")."),
+    seed: int = typer.Option(0, "--seed", help="Same config and seed, same model" + _limits(TrainConfig, "seed") + "."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Fine-tune a student on a dataset version; the same command resumes after a kill."""
-    from workbench.train import TrainConfig, run_train
+    from workbench.train import run_train
 
     result = run_train(_config(TrainConfig, task=task, student=student, dataset=dataset, epochs=epochs, method=method,
                                    max_steps=max_steps, seed=seed))
@@ -296,12 +328,14 @@ def train(
 def predict(
     run: str = typer.Option(..., "--run", "-r", help="Run id, <task>/<run-id> or a run folder."),
     text: list[str] = typer.Option(..., "--text", help="Text to label or answer; repeat for a batch."),
-    batch_size: int = typer.Option(32, "--batch-size"),
+    batch_size: int = typer.Option(32, "--batch-size", help="Texts run together (1 to 4096)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Label (or answer) texts with a trained student."""
     from workbench.train import load_student
+    from workbench.train.predict import check_inputs
 
+    text = check_inputs(text, batch_size, names=("--text", "--batch-size"))  # before the model loads
     student = load_student(run)
     outputs = student.predict(text, batch_size=batch_size)
     _emit({"run": student.run_dir.name, "predictions": [{"text": t, "prediction": p} for t, p in zip(text, outputs)]},
@@ -320,15 +354,16 @@ def evaluate(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Retrieval pool: reviewed/v002, synthetic/v001; "
                                           "default the latest reviewed, else synthetic."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Score only N held-out rows (round-robin over labels; "
-                                        "generation: the first N)."),
+                                        "generation: the first N)" + _limits(EvaluateConfig, "limit") + "."),
     max_new_tokens: Optional[int] = typer.Option(None, "--max-new-tokens", help="Generation tasks: reply length cap "
-                                                 "(greedy); default the task's, at most 128."),
+                                                 "(greedy); default the task's, at most 128"
+                                                 + _limits(EvaluateConfig, "max_new_tokens") + "."),
     judge: bool = typer.Option(True, "--judge/--no-judge", help="Generation tasks: rate replies with the teacher "
                                "against the task's rubric, checked against reviewed data."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Score every strategy on the held-out set; write the report and the next round's plan."""
-    from workbench.evaluate import EvaluateConfig, run_evaluate
+    from workbench.evaluate import run_evaluate
 
     split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
     result = run_evaluate(_config(EvaluateConfig, task=task, strategies=split(strategies), students=split(students),

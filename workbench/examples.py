@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any, Iterable
@@ -51,21 +52,41 @@ def read_examples(
     return out
 
 
+def read_text(path: Path) -> str:
+    r"""The text of a UTF-8 file; a byte that is not UTF-8 raises :class:`ExampleFileError` naming where.
+
+    Example:
+        >>> import tempfile
+        >>> bad = Path(tempfile.mkdtemp()) / "seeds.jsonl"
+        >>> _ = bad.write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n')
+        >>> try:
+        ...     read_text(bad)
+        ... except ExampleFileError as err:
+        ...     print(str(err).split(": ", 1)[1])
+        byte 0xe9 at offset 28 (line 2) is not UTF-8; save the file as UTF-8 (in most editors: "Save with encoding")
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ExampleFileError(f"{path}: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}) is not "
+                               'UTF-8; save the file as UTF-8 (in most editors: "Save with encoding")') from None
+
+
 def _read_file(path: Path) -> Iterable[tuple[int, Any]]:
     if not path.is_file():
         raise ExampleFileError(f"file {path} does not exist; create it or fix the path")
     if path.suffix == ".jsonl":
-        with path.open(encoding="utf-8") as fh:
-            for i, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield i, json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ExampleFileError(f"{path} line {i}: not valid JSON ({exc.msg})") from None
+        for i, line in enumerate(read_text(path).splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                yield i, json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ExampleFileError(f"{path} line {i}: not valid JSON ({exc.msg})") from None
     elif path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as fh:
-            # Header is line 1, so data rows start at line 2.
-            yield from enumerate(csv.DictReader(fh), 2)
+        # Header is line 1, so data rows start at line 2.
+        yield from enumerate(csv.DictReader(io.StringIO(read_text(path), newline="")), 2)
     else:
         raise ExampleFileError(f"{path}: unsupported format {path.suffix!r}; use .jsonl or .csv")

@@ -16,20 +16,21 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import TemplateSyntaxError, UndefinedError, meta
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from workbench.errors import WorkbenchError
-from workbench.examples import ExampleFileError, read_examples
+from workbench.examples import ExampleFileError, read_examples, read_text
 from workbench.html import html_table
+from workbench.sandbox import PROMPT_SANDBOX, render
 from workbench.settings import get_settings
 
 
@@ -57,16 +58,16 @@ class Label(_Strict):
 
 
 class GenerationDefaults(_Strict):
-    shots: int = Field(5, ge=1, description="Seed examples shown in each prompt.")
-    items_per_prompt: int = Field(8, ge=1, description="New items asked for per prompt.")
-    max_new_tokens: int = Field(256, ge=8)
+    shots: int = Field(5, ge=1, le=50, description="Seed examples shown in each prompt.")
+    items_per_prompt: int = Field(8, ge=1, le=100, description="New items asked for per prompt.")
+    max_new_tokens: int = Field(256, ge=8, le=4096)
     temperature: float = Field(0.9, ge=0.0, le=2.0)
     top_p: float = Field(0.95, gt=0.0, le=1.0)
-    min_chars: int = Field(12, ge=1)
-    max_chars: int = Field(300, ge=10)
+    min_chars: int = Field(12, ge=1, le=10_000)
+    max_chars: int = Field(300, ge=10, le=100_000)
     near_duplicate_threshold: float = Field(0.92, gt=0.0, le=1.0)
-    overgenerate: float = Field(2.0, ge=1.0, description="Prompts planned per wanted item / items_per_prompt.")
-    max_rounds: int = Field(3, ge=1, description="Top-up rounds for labels still short.")
+    overgenerate: float = Field(2.0, ge=1.0, le=20.0, description="Prompts planned per wanted item / items_per_prompt.")
+    max_rounds: int = Field(3, ge=1, le=20, description="Top-up rounds for labels still short.")
 
 
 class ReviewQuestion(_Strict):
@@ -83,10 +84,10 @@ class ReviewDefaults(_Strict):
 
 class TrainDefaults(_Strict):
     student: str = "minilm-l6"
-    epochs: int = Field(3, ge=1)
-    learning_rate: float = Field(5e-4, gt=0)
-    batch_size: int = Field(16, ge=1)
-    lora_r: int = Field(8, ge=1)
+    epochs: int = Field(3, ge=1, le=100)
+    learning_rate: float = Field(5e-4, gt=0, le=1)
+    batch_size: int = Field(16, ge=1, le=4096)
+    lora_r: int = Field(8, ge=1, le=256)
     validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
 
 
@@ -188,7 +189,7 @@ class TaskSpec(_Strict):
 
     def _resolve(self, rel: str) -> Path:
         p = Path(rel).expanduser()
-        return p if p.is_absolute() else (self._folder / p)
+        return (p if p.is_absolute() else self._folder / p).resolve()  # no "..": paths read plainly in messages
 
     @property
     def _yaml(self) -> Path:
@@ -200,7 +201,13 @@ class TaskSpec(_Strict):
         key = f"{purpose}_chat" if mode == "chat" and f"{purpose}_chat" in self.templates else purpose
         if key not in self.templates:
             raise TaskSpecError(f"{self._yaml}: field 'templates': no '{purpose}' template")
-        return self._resolve(self.templates[key]).read_text(encoding="utf-8")
+        return self._read(f"templates.{key}", self._resolve(self.templates[key]))
+
+    def _read(self, field: str, path: Path) -> str:
+        try:
+            return read_text(path)
+        except ExampleFileError as exc:
+            raise TaskSpecError(f"{self._yaml}: field '{field}': {exc}") from None
 
     def template_hashes(self) -> dict[str, str]:
         """sha256 (first 16 hex) of every template file: lineage for manifests."""
@@ -215,9 +222,27 @@ class TaskSpec(_Strict):
         return h.hexdigest()[:16]
 
     def render(self, purpose: str, mode: str = "completion", **context: Any) -> str:
-        """Render a template in the sandbox; undefined variables raise at once."""
-        template = _ENV.from_string(self.template_text(purpose, mode))
-        return template.render(task=self, **context)
+        """Render a template in the bounded sandbox (:mod:`workbench.sandbox`).
+
+        Any failure (an undefined variable, ``{{ 1/0 }}``, a ``range`` too big) is a
+        :class:`TaskSpecError` naming the task, the template field, its line and the error.
+        """
+        key = f"{purpose}_chat" if mode == "chat" and f"{purpose}_chat" in self.templates else purpose
+        source = self.template_text(purpose, mode)
+        where = f"task {self.name!r} ({self._yaml}): field 'templates.{key}'"
+        name = Path(self.templates.get(key, key)).name
+        try:
+            return render(PROMPT_SANDBOX.from_string(source), {"task": self, **context})
+        except TemplateSyntaxError as exc:
+            raise TaskSpecError(f"{where}: {name} line {exc.lineno}: {exc.message}") from None
+        except UndefinedError as exc:
+            raise TaskSpecError(f"{where}: {name}{_line(exc)}: {exc.message}; fix the variable name") from None
+        except SecurityError as exc:
+            raise TaskSpecError(f"{where}: {name}{_line(exc)}: unsafe template ({exc}); templates may only read "
+                                "the documented variables, in loops of a few items") from None
+        except Exception as exc:  # noqa: BLE001 (any Python error a template expression raises)
+            raise TaskSpecError(f"{where}: {name}{_line(exc)}: rendering failed: {type(exc).__name__}: {exc}; "
+                                "fix the template") from None
 
     def _check_templates(self) -> None:
         for key, rel in self.templates.items():
@@ -228,9 +253,9 @@ class TaskSpec(_Strict):
             purpose = key.removesuffix("_chat")
             if purpose not in TEMPLATE_VARIABLES:
                 raise TaskSpecError(f"{where}: unknown template '{key}'; use one of {sorted(TEMPLATE_VARIABLES)}")
-            source = path.read_text(encoding="utf-8")
+            source = self._read(f"templates.{key}", path)
             try:
-                names = meta.find_undeclared_variables(_ENV.parse(source))
+                names = meta.find_undeclared_variables(PROMPT_SANDBOX.parse(source))
             except TemplateSyntaxError as exc:
                 raise TaskSpecError(f"{where}: {path.name} line {exc.lineno}: {exc.message}") from None
             unknown = names - TEMPLATE_VARIABLES[purpose]
@@ -239,13 +264,9 @@ class TaskSpec(_Strict):
                     f"{where}: {path.name} uses undefined variable(s) {sorted(unknown)}; "
                     f"a '{purpose}' template may use {sorted(TEMPLATE_VARIABLES[purpose])}"
                 )
-            try:  # a trial render catches undefined attributes such as label.descripton
-                self.render(purpose, "chat" if key.endswith("_chat") else "completion", **self._sample(purpose))
-            except UndefinedError as exc:
-                raise TaskSpecError(f"{where}: {path.name}: {exc.message}; fix the variable name") from None
-            except SecurityError as exc:
-                raise TaskSpecError(f"{where}: {path.name}: unsafe template ({exc}); templates may only "
-                                    "read the documented variables") from None
+            # A trial render with the seeds catches what only running shows: label.descripton,
+            # {{ 1/0 }}, a range too big (render's TaskSpecError names the field and the line).
+            self.render(purpose, "chat" if key.endswith("_chat") else "completion", **self._sample(purpose))
 
     def _sample(self, purpose: str) -> dict[str, Any]:
         seeds = self.seed_examples
@@ -265,7 +286,37 @@ class TaskSpec(_Strict):
                 f"{escape(self.quality_bar.min)}{table}")
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False, autoescape=False)
+def _line(exc: BaseException) -> str:
+    """`` line N`` of the template where ``exc`` was raised (Jinja maps its frames to template lines)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f" line {line}" if line else ""
+
+
+def _normal(text: str) -> str:
+    """Text as compared for leaks: same letters, case and spacing aside."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def _check_heldout(spec: TaskSpec, path: Path) -> None:
+    """Refuse held-out rows that are also seeds: the student learns them, so the score would flatter it."""
+    held = spec.heldout_examples()
+    column = "text" if spec.type == "classification" else "input"
+    seeds = {_normal(r[column]) for r in spec.seed_examples}
+    shared = sum(_normal(r[column]) in seeds for r in held)
+    if not shared:
+        return
+    seeds_file = spec._resolve(spec.seeds) if isinstance(spec.seeds, str) else None
+    heldout_file = spec._resolve(spec.heldout or "")
+    if seeds_file and heldout_file.resolve() == seeds_file.resolve():
+        raise TaskSpecError(f"{path}: field 'heldout': it is the seeds file itself ({seeds_file}): the held-out "
+                            "score would be a lie; point it at a file of rows the teacher and student never see")
+    raise TaskSpecError(f"{path}: field 'heldout': {shared} of its {len(held)} rows are also in the seeds "
+                        f"({seeds_file or 'the inline seeds'}): the held-out score would be a lie; remove them "
+                        f"from {heldout_file}")
 
 
 def task_path(name_or_path: str | Path) -> Path:
@@ -291,7 +342,9 @@ def load_task(name_or_path: str | Path) -> TaskSpec:
         known = ", ".join(list_tasks()) or "none"
         raise TaskSpecError(f"{path}: no such task spec; known tasks: {known}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(path))
+    except ExampleFileError as exc:
+        raise TaskSpecError(str(exc)) from None
     except yaml.YAMLError as exc:
         raise TaskSpecError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
@@ -308,7 +361,7 @@ def load_task(name_or_path: str | Path) -> TaskSpec:
         bare = set(spec.label_names) - {r["label"] for r in spec.seed_examples}
         if bare:
             raise TaskSpecError(f"{path}: field 'seeds': labels {sorted(bare)} have no seed example; add some")
-    spec.heldout_examples()
+    _check_heldout(spec, path)
     spec._check_templates()
     return spec
 

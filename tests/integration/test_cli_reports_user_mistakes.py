@@ -17,7 +17,7 @@ MISTAKES = {
     "tasks show: unknown task": (["tasks", "show", "nope"], "nope/task.yaml: no such task spec; known tasks:"),
     "generate: unknown task": (["generate", "--task", "nope"], "no such task spec"),
     "generate: n out of range": (["generate", "--task", "support_intents", "--n", "0"],
-                                 "--n 0: Input should be greater than or equal to 1"),
+                                 "--n must be between 1 and 100000 (you gave 0): rows wanted in the dataset"),
     "generate: unknown teacher": (["generate", "--task", "support_intents", "--teacher", "magic:x"], "magic:x"),
     "generate: missing teacher file": (["generate", "--task", "support_intents", "--teacher", "llamacpp:/nope.gguf"],
                                        "/nope.gguf"),

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from workbench.errors import WorkbenchError
 from workbench.evaluate.task_types import strategy_names
+from workbench.limits import stage_config
 from workbench.models import student_names
 
 
@@ -27,6 +28,7 @@ class EvaluateError(WorkbenchError, ValueError):
 STRATEGIES = strategy_names()
 
 
+@stage_config
 class EvaluateConfig(BaseModel):
     """What to score, on what. ``None`` means "everything available"."""
 
@@ -39,26 +41,27 @@ class EvaluateConfig(BaseModel):
     teacher: str | None = Field(None, description="Teacher spec for 'teacher'; default WORKBENCH_TEACHER.")
     dataset: str | None = Field(None, description="Retrieval pool: 'reviewed/v002', 'synthetic/v001'; default "
                                                   "the latest reviewed version, else the latest synthetic.")
-    limit: int | None = Field(None, ge=1, description="Score only N held-out rows: round-robin over labels "
-                                                      "(classification), the first N (generation); quick looks, "
-                                                      "tests.")
-    k: int = Field(5, ge=1, description="Neighbours for retrieval (a vote, or in-context examples).")
-    shots_per_label: int = Field(1, ge=1, description="Seed examples per label in few-shot prompts.")
-    shots: int | None = Field(None, ge=1, description="Seed pairs in few-shot reply prompts (generation tasks; the "
-                                                      "teacher's prompt too); default the task's generation.shots.")
-    max_new_tokens: int | None = Field(None, ge=1, description="Reply length cap, greedy decoding (generation "
-                                                               "tasks); default the task's generation."
-                                                               "max_new_tokens, at most 128.")
+    limit: int | None = Field(None, ge=1, le=100_000, description="Score only N held-out rows: round-robin over "
+                                                                  "labels (classification), the first N "
+                                                                  "(generation); quick looks, tests.")
+    k: int = Field(5, ge=1, le=100, description="Neighbours for retrieval (a vote, or in-context examples).")
+    shots_per_label: int = Field(1, ge=1, le=20, description="Seed examples per label in few-shot prompts.")
+    shots: int | None = Field(None, ge=1, le=50, description="Seed pairs in few-shot reply prompts (generation "
+                                                             "tasks; the teacher's prompt too); default the task's "
+                                                             "generation.shots.")
+    max_new_tokens: int | None = Field(None, ge=1, le=2048, description="Reply length cap, greedy decoding "
+                                                                        "(generation tasks); default the task's "
+                                                                        "generation.max_new_tokens, at most 128.")
     judge: bool = Field(True, description="Rate replies with the teacher as a judge against the task's rubric "
                                           "(generation tasks with a 'judge:' section) and check it against the "
                                           "reviewed data.")
-    calibration_limit: int = Field(100, ge=1, description="Reviewed records the judge rates to check its "
+    calibration_limit: int = Field(100, ge=1, le=100_000, description="Reviewed records the judge rates to check its "
                                                           "agreement with the reviewers' decisions.")
     retrieval_weight: float = Field(0.5, ge=0.0, le=1.0,
                                     description="Weight of the neighbour vote in fine-tuned + retrieval.")
-    plan_size: int = Field(100, ge=1, description="New examples the next-round generation plan asks for.")
-    worst_errors: int = Field(10, ge=0, description="Errors listed in the report.")
-    threads: int = Field(1, ge=1, description="CPU threads per model (torch and llama.cpp). One is the steady "
+    plan_size: int = Field(100, ge=1, le=100_000, description="New examples the next-round generation plan asks for.")
+    worst_errors: int = Field(10, ge=0, le=1000, description="Errors listed in the report.")
+    threads: int = Field(1, ge=1, le=256, description="CPU threads per model (torch and llama.cpp). One is the steady "
                                               "choice on a shared 2-core machine: with two, llama.cpp and torch "
                                               "threads wait on each other whenever another process holds a core "
                                               "(measured here: 2.5 s vs 0.03 s per token).")

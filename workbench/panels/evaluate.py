@@ -24,6 +24,7 @@ import ipywidgets as widgets
 
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig
 from workbench.generate.config import GenerateConfig
+from workbench.limits import bounds
 from workbench.next_round import NextRoundPlan
 from workbench.panels.base import Panel, PanelError, table
 
@@ -55,7 +56,8 @@ class EvaluatePanel(Panel):
         students = list(dict.fromkeys([*DEFAULT_STUDENTS, *(config.students or [])]))
         self.students = widgets.SelectMultiple(options=students, value=tuple(config.students or DEFAULT_STUDENTS),
                                                rows=min(len(students), 5), description="students")
-        self.limit = widgets.BoundedIntText(value=config.limit or 0, min=0, max=1_000_000, description="limit",
+        self.limit = widgets.BoundedIntText(value=config.limit or 0, min=0, max=bounds(EvaluateConfig, "limit")["le"],
+                                            description="limit",
                                             tooltip="held-out rows to score; 0 = all")
         self.results_table = widgets.HTML()
         self.plot = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
@@ -88,7 +90,7 @@ class EvaluatePanel(Panel):
         if not self.students.value:
             raise PanelError("select at least one student")
         update = {"strategies": strategies, "students": list(self.students.value), "limit": self.limit.value or None}
-        return EvaluateConfig.model_validate({**self.config.model_dump(), **update})
+        return EvaluateConfig(**{**self.config.model_dump(), **update})  # a bad value: a plain ConfigError
 
     def run(self):
         """Evaluate with the panel's settings: table, plot and recommendation replace the last ones."""

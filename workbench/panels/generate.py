@@ -13,6 +13,7 @@ import html
 import ipywidgets as widgets
 
 from workbench.generate.config import GenerateConfig
+from workbench.limits import bounds
 from workbench.panels.base import Panel, table
 
 
@@ -24,7 +25,8 @@ class GeneratePanel(Panel):
 
         self.config = config
         self.teacher = widgets.Text(value=config.teacher or get_settings().teacher, description="teacher")
-        self.n = widgets.BoundedIntText(value=config.n, min=1, max=1_000_000, description="rows")
+        self.n = widgets.BoundedIntText(value=config.n, min=1, max=bounds(GenerateConfig, "n")["le"],
+                                        description="rows")
         self.seed = widgets.IntText(value=config.seed, description="seed")
         self.sample = widgets.HTML()
         self.rejections = widgets.HTML()

@@ -19,6 +19,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from workbench.limits import bounds
 from workbench.panels.base import Panel
 from workbench.train.config import TrainConfig
 
@@ -47,12 +48,13 @@ class TrainPanel(Panel):
                                         placeholder="bundled name or a local model folder")
         self.dataset = widgets.Text(value=config.dataset or "", description="dataset",
                                     placeholder="latest reviewed, else synthetic")
-        self.epochs = widgets.BoundedIntText(value=config.epochs or defaults.get("epochs") or 0, min=0, max=10_000,
-                                             description="epochs")
+        self.epochs = widgets.BoundedIntText(value=config.epochs or defaults.get("epochs") or 0, min=0,
+                                             max=bounds(TrainConfig, "epochs")["le"], description="epochs")
         self.learning_rate = widgets.BoundedFloatText(value=config.learning_rate or defaults.get("learning_rate") or 0.0,
-                                                      min=0.0, max=10.0, step=1e-4, description="learning rate")
-        self.lora_r = widgets.BoundedIntText(value=config.lora_r or defaults.get("lora_r") or 0, min=0, max=4096,
-                                             description="LoRA r")
+                                                      min=0.0, max=bounds(TrainConfig, "learning_rate")["le"], step=1e-4,
+                                                      description="learning rate")
+        self.lora_r = widgets.BoundedIntText(value=config.lora_r or defaults.get("lora_r") or 0, min=0,
+                                             max=bounds(TrainConfig, "lora_r")["le"], description="LoRA r")
         self.loss_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="600px"))
         self.metrics = widgets.HTML()
         self.card = widgets.HTML()
@@ -73,7 +75,7 @@ class TrainPanel(Panel):
         update = {"student": self.student.value.strip() or None, "dataset": self.dataset.value.strip() or None,
                   "epochs": self.epochs.value or None, "learning_rate": self.learning_rate.value or None,
                   "lora_r": self.lora_r.value or None}
-        return TrainConfig.model_validate({**self.config.model_dump(), **update})
+        return TrainConfig(**{**self.config.model_dump(), **update})  # a bad value: a plain ConfigError
 
     def run(self):
         """Train (or resume, or return the frozen run) with the panel's settings."""

@@ -11,9 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from workbench.limits import stage_config
+
 Policy = Literal["human", "wait", "auto"]
 
 
+@stage_config
 class ReviewConfig(BaseModel):
     """Which task's data goes to which Argilla dataset, and how a pipeline waits for reviews."""
 
@@ -24,7 +27,8 @@ class ReviewConfig(BaseModel):
     policy: Policy = Field("human", description=(
         "human: pull whatever people reviewed; wait: stop until min_reviewed records are reviewed; "
         "auto: an 'auto-reviewer' account answers unreviewed records first (marked as automatic)."))
-    min_reviewed: int | None = Field(None, ge=0, description="For policy wait: reviewed records needed; default all.")
+    min_reviewed: int | None = Field(None, ge=0, le=10_000_000,
+                                     description="For policy wait: reviewed records needed; default all.")
     batch_size: int = Field(200, ge=1, le=1000, description="Records per request when pushing.")
     url: str | None = Field(None, description="Argilla URL; default settings, ARGILLA_API_URL, or the local one.")
     api_key: SecretStr | None = Field(None, description="Its API key; default from settings or environment.")

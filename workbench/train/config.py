@@ -25,9 +25,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workbench.limits import stage_config
 from workbench.models import student_names
 
 
+@stage_config
 class TrainConfig(BaseModel):
     """What to train, on which data, and how. ``None`` means "the task spec's default"."""
 
@@ -36,29 +38,36 @@ class TrainConfig(BaseModel):
     dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001' or 'v001'; default: "
                                                   "latest reviewed version, else latest synthetic.")
     method: Literal["lora", "full"] = Field("lora", description="'full' fine-tunes every weight (encoders only).")
-    epochs: int | None = Field(None, ge=1)
-    learning_rate: float | None = Field(None, gt=0)
-    batch_size: int | None = Field(None, ge=1, description="Per-step batch on CPU; multiplied on a GPU.")
-    lora_r: int | None = Field(None, ge=1)
-    lora_alpha: int | None = Field(None, ge=1, description="Default 2 x lora_r.")
+    epochs: int | None = Field(None, ge=1, le=100,
+                               description="Passes over the training rows; default the task's train.epochs.")
+    learning_rate: float | None = Field(None, gt=0, le=1,
+                                        description="Peak learning rate; default the task's train.learning_rate.")
+    batch_size: int | None = Field(None, ge=1, le=4096, description="Per-step batch on CPU; multiplied on a GPU.")
+    lora_r: int | None = Field(None, ge=1, le=256, description="LoRA rank; default the task's train.lora_r.")
+    lora_alpha: int | None = Field(None, ge=1, le=1024, description="Default 2 x lora_r.")
     # 0 by default: with dropout, peft copies the input of every adapted layer, which on
     # SmolLM2 (bench/train.py, 2-core CPU) cost ~20% of the step time and 1 GB of memory.
-    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    validation_fraction: float | None = Field(None, ge=0.0, lt=1.0)
-    max_length: int | None = Field(None, ge=8, description="Tokens per example; default 128 (classify), 384 (SFT).")
+    lora_dropout: float = Field(0.0, ge=0.0, lt=1.0, description="Dropout on the LoRA layers' input.")
+    validation_fraction: float | None = Field(None, ge=0.0, lt=1.0, description="Share of the rows held back "
+                                              "to validate; default the task's train.validation_fraction.")
+    max_length: int | None = Field(None, ge=8, le=8192,
+                                   description="Tokens per example; default 128 (classify), 384 (SFT).")
     class_weights: bool = Field(True, description="Weight the loss by inverse label frequency (skewed labels).")
     # True by default: a small teacher's rows are noisy (on support_intents a third of the
     # gemma3-270m rows sit nearer another label's seeds); the seeds are real and, as the
     # head's prototypes and training rows, lifted held-out macro-F1 from ~0.70 to ~0.82.
     train_on_seeds: bool = Field(True, description="Add the task's seed examples (real messages) to the training "
                                                    "rows; encoder heads start from their labels' seed prototypes.")
-    early_stopping_patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
-    checkpoint_every: int | None = Field(None, ge=1, description="Evaluate and checkpoint every N steps; "
-                                                                 "default once per epoch.")
-    max_steps: int | None = Field(None, ge=1, description="Stop after N optimizer steps (quick runs, tests).")
-    warmup_ratio: float = Field(0.06, ge=0.0, lt=1.0)
-    weight_decay: float = Field(0.0, ge=0.0)
-    seed: int = Field(0, description="Seeds data split, initialisation and shuffling: same config, same model.")
+    early_stopping_patience: int = Field(2, ge=1, le=100,
+                                         description="Evaluations without improvement before stopping.")
+    checkpoint_every: int | None = Field(None, ge=1, le=1_000_000,
+                                         description="Evaluate and checkpoint every N steps; default once per epoch.")
+    max_steps: int | None = Field(None, ge=1, le=1_000_000,
+                                  description="Stop after N optimizer steps (quick runs, tests).")
+    warmup_ratio: float = Field(0.06, ge=0.0, lt=1.0, description="Share of the steps the learning rate warms up over.")
+    weight_decay: float = Field(0.0, ge=0.0, le=1.0, description="AdamW weight decay.")
+    seed: int = Field(0, ge=0, le=2**32 - 1,
+                      description="Seeds data split, initialisation and shuffling: same config, same model.")
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="'auto' uses CUDA when available.")
     progress: bool = Field(True, description="Show a tqdm progress bar with the live loss.")
     keep_checkpoints: bool = Field(False, description="Keep optimizer checkpoints after a finished run.")

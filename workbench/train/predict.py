@@ -43,6 +43,38 @@ def find_run(run: str | Path) -> Path:
                            f"{finished[-10:] or 'none yet, train one with `workbench train`'}")
 
 
+class PredictInputError(WorkbenchError, ValueError):
+    """Texts a student cannot be asked about (an empty one), or a batch size out of its limits."""
+
+
+MAX_BATCH_SIZE = 4096
+
+
+def check_inputs(texts: list[str] | str, batch_size: int = 32, names: tuple[str, str] = ("texts", "batch_size")
+                 ) -> list[str]:
+    """``texts`` as a list, checked: none empty or blank, ``batch_size`` from 1 to :data:`MAX_BATCH_SIZE`.
+
+    ``names`` are what the caller calls the two (the CLI: ``("--text", "--batch-size")``).
+
+    Example:
+        >>> try:
+        ...     check_inputs(["hi", "  "], names=("--text", "--batch-size"))
+        ... except PredictInputError as err:
+        ...     print(err)
+        --text 2 of 2 is empty: a student has nothing to label in '  '; give the text or leave it out
+    """
+    texts = [texts] if isinstance(texts, str) else list(texts)
+    what, size = names
+    for i, text in enumerate(texts, 1):
+        if not isinstance(text, str) or not text.strip():
+            raise PredictInputError(f"{what} {i} of {len(texts)} is empty: a student has nothing to label in "
+                                    f"{text!r}; give the text or leave it out")
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise PredictInputError(f"{size} must be between 1 and {MAX_BATCH_SIZE} (you gave {batch_size}): "
+                                "texts run through the model together")
+    return texts
+
+
 class TrainedStudent:
     """A loaded student of a finished run; ``predict`` labels or answers texts in batches."""
 
@@ -71,8 +103,8 @@ class TrainedStudent:
         return [dict(zip(self.labels, map(float, row))) for row in probs]
 
     def predict(self, texts: list[str] | str, batch_size: int = 32, max_new_tokens: int = 128) -> list[str]:
-        """Labels (classification) or answers (SFT, greedy) for ``texts``."""
-        texts = [texts] if isinstance(texts, str) else list(texts)
+        """Labels (classification) or answers (SFT, greedy) for ``texts``; an empty text is refused."""
+        texts = check_inputs(texts, batch_size)
         if self.objective == "classify":
             return [self.labels[i] for i in self.logits(texts, batch_size).argmax(-1).tolist()]
         return self._generate(texts, batch_size, max_new_tokens)
