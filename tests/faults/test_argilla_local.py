@@ -20,7 +20,6 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,7 +139,8 @@ def test_every_file_holding_a_secret_is_private(home):
     argilla = _local(port)
     creds = argilla.credentials()
     client = argilla.client()
-    dataset = rg.Dataset(name="secrets", settings=_settings(), client=client).create()
+    dataset = rg.Dataset(name="secrets", settings=_settings(), client=client,
+                         workspace=rg.Workspace(name="secrets", client=client).create()).create()
     dataset.records.log([{"text": f"row {i}"} for i in range(3)])
 
     secrets = [creds.api_key.encode(), creds.password.encode(),
@@ -189,7 +189,8 @@ def test_sdk_date_range_filters_on_inserted_and_updated_at(home):
     (it was an HTTP 500 from the local engine) and selects by the records' own timestamps."""
     _, port = home
     client = _local(port).client()
-    dataset = rg.Dataset(name="dates", settings=_settings(), client=client).create()
+    dataset = rg.Dataset(name="dates", settings=_settings(), client=client,
+                         workspace=rg.Workspace(name="dates", client=client).create()).create()
     dataset.records.log([{"text": f"early {i}"} for i in range(3)])
     time.sleep(0.3)
     dataset.records.log([{"text": f"late {i}"} for i in range(2)])
@@ -233,6 +234,8 @@ def test_a_server_killed_mid_push_is_one_clear_line_and_the_next_push_completes(
 
     _, port = home
     argilla = _local(port)
+    monkeypatch.setenv("WORKBENCH_ARGILLA_PORT", str(port))  # this case without case 7's fix
+    get_settings.cache_clear()
     monkeypatch.setattr(sync, "embed", fake_embed)
     rows = _rows(100, "kill-server")
     save_version(TASK, rows, {"task": TASK, "teacher": "llamacpp:gemma3-270m"})
@@ -269,18 +272,20 @@ def test_a_server_killed_mid_push_is_one_clear_line_and_the_next_push_completes(
     assert in_db == set(listed)
 
 
-def test_pushes_killed_at_random_moments_leave_every_record_once(home, tmp_path):
+def test_pushes_killed_at_random_moments_leave_every_record_once(home, tmp_path, monkeypatch):
     """Kill-at-random (review push): the push process is SIGKILLed at seed-chosen moments (a batch
     and a delay into it), then run again; in the end every record is in Argilla exactly once."""
     _, port = home
     argilla = _local(port)
+    monkeypatch.setenv("WORKBENCH_ARGILLA_PORT", str(port))
+    get_settings.cache_clear()
+    argilla.up()  # running already, unless a test before this one failed with it down
     rows = _rows(240, "kill-push")
     save_version(TASK, rows, {"task": TASK, "teacher": "llamacpp:gemma3-270m"})
     script = tmp_path / "push.py"
     script.write_text(PUSH_SCRIPT)
     rng, batch, kills = random.Random(SEED), 20, []
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parents[2]),
-                                                                     os.environ.get("PYTHONPATH")]))}
+    env = dict(os.environ)
     for _ in range(4):
         at, delay = rng.randint(1, 3), rng.uniform(0.0, 0.3)  # after the at-th batch began, delay s later
         proc = subprocess.Popen([sys.executable, str(script), "random-kills", str(batch)], stdout=subprocess.PIPE,

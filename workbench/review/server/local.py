@@ -212,14 +212,14 @@ class LocalArgilla:
         })
         return env
 
-    def _run(self, command: str, timeout: float = 600) -> None:
+    def _run(self, command: str, *args: str, timeout: float = 600) -> None:
         if not self.python.exists():
             raise ArgillaError(f"argilla-server is not installed in {self.venv_dir}: run `workbench argilla install` "
                                "(or point WORKBENCH_ARGILLA_VENV at its virtualenv)")
         log = self.logs_dir / f"{command}.log"
         with open(log, "a") as out:
             # umask 077: the database it creates (the owner's API key is in it) is 0600 from the start.
-            result = subprocess.run([str(self.python), str(SERVER_DIR / "serve.py"), command], env=self._env(),
+            result = subprocess.run([str(self.python), str(SERVER_DIR / "serve.py"), command, *args], env=self._env(),
                                     stdout=out, stderr=subprocess.STDOUT, timeout=timeout, umask=PRIVATE_UMASK)
         if result.returncode != 0:
             raise ArgillaError(f"argilla {command} failed (exit {result.returncode}); see {log}")
@@ -239,8 +239,7 @@ class LocalArgilla:
         # The URL `up` used: every later command (push, pull, status, down) talks to this one.
         self.state_file.write_text(json.dumps({"pids": pids, "port": self.port, "host": self.host, "url": self.url}))
 
-    def _ours(self, state: dict) -> bool:
-        """Whether the processes in ``state`` are the Argilla at this object's port."""
+    def _ours(self, state: dict) -> bool:  # the processes in ``state`` are the Argilla at this port
         return not state.get("port") or state.get("port") == self.port
 
     def _spawn(self, name: str, argv: list[str]) -> int:
@@ -293,12 +292,10 @@ class LocalArgilla:
             self._write_state(pids)
             self._wait(lambda: self.redis_socket.exists(), 20, "redis", pids)
 
-            self._run("migrate")
-            self._run("owner")
             if reindex:
                 # After a crash the index may miss records the database committed: rebuild it.
                 self._drop_index()
-                self._run("reindex")
+            self._run("prepare", *(["--reindex"] if reindex else []))  # migrate, owner (, reindex)
             serve = [str(self.python), str(SERVER_DIR / "serve.py")]
             pids["worker"] = self._spawn("worker", serve + ["worker"])
             pids["server"] = self._spawn("server", serve + ["server", "--host", self.host, "--port", str(self.port)])

@@ -11,6 +11,8 @@ Commands:
     owner                      create the owner from the 0600 credentials file, if missing, and
                                a default workspace (``workbench``) when there is none
     reindex                    rebuild the search index from the database
+    prepare [--reindex]        migrate, owner (and reindex) in one interpreter: what `up` runs
+                               before the server starts (argilla's imports take seconds each time)
 """
 
 import asyncio
@@ -99,6 +101,11 @@ def main(argv: list[str]) -> None:
         asyncio.run(_owner())
     elif command == "reindex":
         _reindex()
+    elif command == "prepare":
+        _migrate()
+        asyncio.run(_owner())
+        if "--reindex" in args:
+            _reindex()
     else:
         raise SystemExit(f"unknown command {command!r}")
 
