@@ -241,6 +241,7 @@ app.add_typer(argilla_app, name="argilla")
 
 
 def _local_argilla(host: Optional[str] = None, port: Optional[int] = None):
+    # Without --host/--port: the running one (where `up` started it), else the settings' port.
     from workbench.review.server.local import LocalArgilla
 
     return LocalArgilla.from_settings(host=host, port=port)
@@ -265,17 +266,22 @@ def argilla_up(host: Optional[str] = typer.Option(None, help="Bind address; loop
     _emit(status.to_dict(), as_json, f"{status}\nopen {status.url} (login: `workbench argilla credentials`)")
 
 
+_HOST = typer.Option(None, help="Its bind address (default: where `up` started it).")
+_PORT = typer.Option(None, help="Its port (default: where `up` started it, else 6900 or WORKBENCH_ARGILLA_PORT).")
+
+
 @argilla_app.command("down")
-def argilla_down() -> None:
+def argilla_down(host: Optional[str] = _HOST, port: Optional[int] = _PORT) -> None:
     """Stop every Argilla process; the data stays for the next `up`."""
-    _local_argilla().down()
+    _local_argilla(host, port).down()
     typer.echo("argilla stopped")
 
 
 @argilla_app.command("status")
-def argilla_status(as_json: bool = typer.Option(False, "--json")) -> None:
+def argilla_status(host: Optional[str] = _HOST, port: Optional[int] = _PORT,
+                   as_json: bool = typer.Option(False, "--json")) -> None:
     """Each process, health, and the counts of datasets and records."""
-    status = _local_argilla().status()
+    status = _local_argilla(host, port).status()
     _emit(status.to_dict(), as_json, str(status))
 
 

@@ -143,6 +143,16 @@ class OpenAIGenerator:
         self.new_tokens: list[int] = []
 
     def generate(self, text: str) -> str:
+        import openai
+
+        from workbench.generate.teachers import teacher_call_failed
+
+        try:
+            return self._generate(text)
+        except openai.APIError as exc:  # its message may echo the key: never shown as it is
+            raise teacher_call_failed(self.teacher, exc) from None
+
+    def _generate(self, text: str) -> str:
         prompt = self.spec.render("output", self.teacher.mode, examples=self.examples_for(text), input=text)
         if self.teacher.mode == "completion":
             resp = self.client.completions.create(model=self.teacher.model, prompt=prompt, temperature=0,

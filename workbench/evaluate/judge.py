@@ -133,13 +133,18 @@ class OpenAIRater:
     def rate(self, prompt: str) -> tuple[dict[int, float], float | None]:
         import openai
 
+        from workbench.generate.teachers import teacher_call_failed
+
         try:
-            pairs, text = self._ask(prompt)
-        except openai.BadRequestError:
-            if not self.logprobs:
-                raise
-            self.logprobs = False  # a server without log-probabilities: read the digit it writes
-            pairs, text = self._ask(prompt)
+            try:
+                pairs, text = self._ask(prompt)
+            except openai.BadRequestError:
+                if not self.logprobs:
+                    raise
+                self.logprobs = False  # a server without log-probabilities: read the digit it writes
+                pairs, text = self._ask(prompt)
+        except openai.APIError as exc:  # its message may echo the key: never shown as it is
+            raise teacher_call_failed(self.teacher, exc) from None
         p: dict[int, float] = {}
         for token, logprob in pairs:
             if token.strip() in {str(r) for r in RATINGS}:

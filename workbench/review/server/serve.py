@@ -8,8 +8,11 @@ Commands:
     server --host H --port P   the API and UI (uvicorn)
     worker                     argilla's rq worker (background jobs)
     migrate                    create or upgrade the database
-    owner                      create the owner from the 0600 credentials file, if missing
+    owner                      create the owner from the 0600 credentials file, if missing, and
+                               a default workspace (``workbench``) when there is none
     reindex                    rebuild the search index from the database
+    prepare [--reindex]        migrate, owner (and reindex) in one interpreter: what `up` runs
+                               before the server starts (argilla's imports take seconds each time)
 """
 
 import asyncio
@@ -20,6 +23,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The database holds the owner's API key: every file this process creates is 0600 (the
+# launcher sets the same umask; this covers a hand-run serve.py too).
+os.umask(0o077)
+
+# Argilla's quick-start gives the owner a workspace; the SDK's Dataset(...).create() without
+# one needs it. The workbench's own pushes use this name too (ReviewConfig.workspace).
+DEFAULT_WORKSPACE = "workbench"
 
 import sqlite_engine  # noqa: E402  (registers the engine before argilla picks one)
 
@@ -59,12 +69,16 @@ async def _owner() -> None:
 
     creds = json.loads(Path(os.environ["WORKBENCH_ARGILLA_CREDENTIALS"]).read_text())
     async with AsyncSessionLocal() as session:
-        if await accounts.get_user_by_username(session, creds["username"]):
-            return
-        await User.create(session, first_name=creds["username"], username=creds["username"], role=UserRole.owner,
-                          password_hash=accounts.hash_password(creds["password"]), api_key=creds["api_key"],
-                          autocommit=True)
-    print("owner created")
+        owner = await accounts.get_user_by_username(session, creds["username"])
+        if owner is None:
+            owner = await User.create(session, first_name=creds["username"], username=creds["username"],
+                                      role=UserRole.owner, password_hash=accounts.hash_password(creds["password"]),
+                                      api_key=creds["api_key"], autocommit=True)
+            print("owner created")
+        if not await accounts.list_workspaces(session):
+            workspace = await accounts.create_workspace(session, {"name": DEFAULT_WORKSPACE})
+            await accounts.create_workspace_user(session, {"workspace_id": workspace.id, "user_id": owner.id})
+            print(f"workspace {DEFAULT_WORKSPACE} created")
 
 
 def _reindex() -> None:
@@ -87,6 +101,11 @@ def main(argv: list[str]) -> None:
         asyncio.run(_owner())
     elif command == "reindex":
         _reindex()
+    elif command == "prepare":
+        _migrate()
+        asyncio.run(_owner())
+        if "--reindex" in args:
+            _reindex()
     else:
         raise SystemExit(f"unknown command {command!r}")
 

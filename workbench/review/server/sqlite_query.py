@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from datetime import datetime
 from typing import Any, Iterable, List, Optional, Union
 from uuid import UUID
 
 import numpy as np
 from argilla_server.enums import MetadataPropertyType, ResponseStatusFilter, SortOrder
+from argilla_server.errors.future import UnprocessableEntityError
 from argilla_server.models import Dataset, MetadataProperty, User
 from argilla_server.search_engine.base import (
     AndFilter,
@@ -41,7 +43,7 @@ from argilla_server.search_engine.base import (
     TextQuery,
 )
 from columns import Columns, Values, columns_for
-from sqlite_schema import FIELD_SLOTS, placeholders, plain
+from sqlite_schema import FIELD_SLOTS, epoch_millis, placeholders, plain
 
 # ES sizes the terms aggregation with this cap (commons.max_terms_size).
 MAX_TERMS = 2**14
@@ -92,6 +94,28 @@ def _term_values(values: Iterable[Any]) -> list:
             except ValueError:
                 pass
     return out or [None]
+
+
+def _bound(value: Any, name: str, dates: bool = False) -> Optional[float]:
+    """A range bound as the index stores it: the API passes numbers and strings through, and ES
+    reads a string as a number, or on ``inserted_at``/``updated_at`` as an ISO 8601 date."""
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if dates:
+        try:
+            return epoch_millis(datetime.fromisoformat(text))  # dates are epoch milliseconds, UTC when naive
+        except ValueError:
+            pass
+    try:
+        return float(text)
+    except ValueError:
+        want = "an ISO 8601 date such as 2026-12-01T10:00:00 (or epoch milliseconds)" if dates else "a number"
+        raise UnprocessableEntityError(f"range filter on {name}: {value!r} is not {want}") from None
+
+
+def _in_range(values: Values, f: RangeFilter, name: str, dates: bool = False) -> np.ndarray:
+    return values.in_range(_bound(f.ge, name, dates), _bound(f.le, name, dates))
 
 
 class IndexQueries:
@@ -150,18 +174,19 @@ class IndexQueries:
                 return np.isin(cols.text[scope.property], [plain(v) for v in f.values])
             if scope.property in cols.number:
                 values = Values(np.arange(len(cols)), cols.number[scope.property], np.full(len(cols), None))
-                return cols.mask(values.in_range(f.ge, f.le) if isinstance(f, RangeFilter)
+                return cols.mask(_in_range(values, f, scope.property, dates=True) if isinstance(f, RangeFilter)
                                  else values.matching(_term_values(f.values)))
             raise ValueError(f"Cannot process request for search scope {scope}")
         if isinstance(scope, MetadataFilterScope):
-            values = cols.path(f"metadata.{scope.metadata_property}")
+            name = f"metadata.{scope.metadata_property}"
         elif isinstance(scope, SuggestionFilterScope):
-            values = cols.path(f"suggestions.{scope.question}.{scope.property}")
+            name = f"suggestions.{scope.question}.{scope.property}"
         else:
             raise ValueError(f"Cannot process request for search scope {scope}")
+        values = cols.path(name)
         if isinstance(f, TermsFilter):
             return cols.mask(values.matching(_term_values(f.values)))
-        return cols.mask(values.in_range(f.ge, f.le))
+        return cols.mask(_in_range(values, f, name))
 
     def _docs(self, sql: str, params: list) -> list[int]:
         return [r[0] for r in self.conn.execute(sql, params)]
