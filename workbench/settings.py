@@ -60,6 +60,11 @@ class WorkbenchSettings(BaseSettings):
                           "(plumbing between two processes, not a user setting).")
     argilla_venv: Path | None = Field(
         None, description="argilla-server's own virtualenv; default <home>/argilla/venv.")
+    run_lock_timeout: float | None = Field(
+        None, description="Seconds a run waits for another run of the same command to finish before it "
+                          "refuses (workbench.locks); unset: wait as long as it takes; 0: refuse at once.")
+    fault_kill_at: str | None = Field(
+        None, description="Test hook (tests/faults/): SIGKILL the run at this named point (workbench.faults).")
 
     def resolved_threads(self) -> int:
         return self.threads if self.threads > 0 else (os.cpu_count() or 1)

@@ -30,7 +30,9 @@ from typing import Any, Mapping
 from markupsafe import escape
 
 from workbench.errors import WorkbenchError
+from workbench.faults import kill_point
 from workbench.html import html_table
+from workbench.locks import file_lock
 from workbench.manifest import Manifest, SyntheticManifest
 from workbench.settings import get_settings
 
@@ -126,26 +128,50 @@ def save_version(task: str, rows: list[dict[str, Any]], manifest: Manifest | Map
     mapping (a version saved by hand). It gets ``version``, ``parent_version`` (the latest
     before this one, unless given) and ``data_sha256`` (a hash of the rows in order) added,
     and is validated before anything is written.
+
+    The number is chosen and the folder renamed into place under the OS lock of the kind's
+    folder (``<datasets_dir>/<task>/<kind>/.lock``), so two writers at once get two numbers,
+    never the same one. A hidden ``.vNNN.partial-*`` folder left by a writer killed mid-write
+    is removed then (no other writer can be working while the lock is held).
     """
     from datasets import Dataset
 
     root = task_dir(task, kind)
     root.mkdir(parents=True, exist_ok=True)
-    previous = latest_version(task, kind)
-    number = int(previous.version[1:]) + 1 if previous else 1
-    version = f"v{number:03d}"
     fields = manifest.to_json_dict() if isinstance(manifest, Manifest) else dict(manifest)
-    manifest = {**fields, "version": version}
-    manifest.setdefault("parent_version", previous.version if previous else None)
-    manifest["data_sha256"] = data_hash(rows)
-    Manifest.parse(manifest, f"the manifest for {task}/{kind}/{version}", kind=kind)  # a bad one is never saved
-    tmp = root / f".{version}.partial-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    Dataset.from_list(rows).save_to_disk(str(tmp / "data"))
-    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    final = root / version
-    tmp.rename(final)  # atomic on one filesystem: the version is complete or absent
+    with file_lock(root / ".lock"):
+        for stale in root.glob(".v*.partial-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        previous = latest_version(task, kind)
+        number = int(previous.version[1:]) + 1 if previous else 1
+        version = f"v{number:03d}"
+        manifest = {**fields, "version": version}
+        manifest.setdefault("parent_version", previous.version if previous else None)
+        manifest["data_sha256"] = data_hash(rows)
+        Manifest.parse(manifest, f"the manifest for {task}/{kind}/{version}", kind=kind)  # a bad one is never saved
+        tmp = root / f".{version}.partial-{os.getpid()}"
+        Dataset.from_list(rows).save_to_disk(str(tmp / "data"))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        kill_point("store_before_rename")  # test hook (workbench.faults)
+        final = root / version
+        tmp.rename(final)  # atomic on one filesystem: the version is complete or absent
+        kill_point("store_after_rename")  # test hook (workbench.faults)
     return DatasetVersion(task, kind, version, final)
+
+
+def version_of_run(task: str, run_id: str, kind: str = "synthetic") -> DatasetVersion | None:
+    """The version whose manifest names ``run_id`` (the newest, should there be several), or None.
+
+    How a run killed after its version was renamed into place, but before it recorded that,
+    finds the version on its next start instead of saving a copy.
+    """
+    for v in reversed(list_versions(task, kind)):
+        try:
+            if getattr(v.manifest, "run_id", None) == run_id:
+                return v
+        except WorkbenchError:
+            continue  # a manifest broken by hand is not this run's
+    return None
 
 
 def run_folder(task: str, stage: str, run_id: str | None = None, *, create: bool = False) -> Path:

@@ -1,8 +1,8 @@
 """An append-only journal of teacher outputs: what makes generation resumable.
 
-Each finished prompt is appended as one JSON line and flushed to disk (``fsync``) before
-the run moves on, so a run killed at any moment (even with SIGKILL) keeps every output it
-was told about. On restart the journal says which prompts are done; a torn last line
+Each finished prompt is appended as one JSON line and flushed to disk (``fsync``) the
+moment the teacher answers it (:class:`workbench.generate.worker.JournaledGeneration`), so a
+run killed at any moment (even with SIGKILL) keeps every answer but those in flight. On restart the journal says which prompts are done; a torn last line
 (killed mid-write) is ignored and its prompt simply runs again.
 
 Example:
@@ -20,6 +20,8 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
+from workbench.faults import kill_point
+
 
 class Journal:
     def __init__(self, path: Path):
@@ -34,6 +36,7 @@ class Journal:
             fh.write(lines)
             fh.flush()
             os.fsync(fh.fileno())
+        kill_point("journal_append")  # test hook (workbench.faults)
 
     def repair(self) -> int:
         """Cut a torn last line left by a killed writer; returns the bytes removed."""

@@ -4,7 +4,9 @@ It runs on the batched engine below the stages (:class:`workbench.llamacpp.Batch
 parallel slots, continuous batching, cached prompt prefixes), loaded from the GGUF
 re-laid-out for batched decoding (:func:`workbench.llamacpp.batched_gguf`), so it plugs
 into any distilabel task and pipeline. Each prompt samples with its own seed
-(:func:`prompt_seed`), so a rerun writes the same rows.
+(:func:`prompt_seed`), so a rerun writes the same rows. Inside :meth:`BatchedLlamaCppLLM.answers_to`,
+each answer is handed over the moment its sequence finishes (the journal keeps it then), not
+when the whole batch is done.
 
 Example:
     >>> prompt_seed(0, "1. Where is my parcel?") == prompt_seed(0, "1. Where is my parcel?")
@@ -14,7 +16,8 @@ Example:
 from __future__ import annotations
 
 import hashlib
-from typing import Any, List, Literal, Optional
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, List, Literal, Optional
 
 from distilabel.models.llms.base import LLM
 from distilabel.models.llms.utils import prepare_output
@@ -48,8 +51,8 @@ class BatchedLlamaCppLLM(LLM):
     threads: int = 2
     seed: int = 0
     weights: Literal["fast", "f16", "original"] = "fast"  # see workbench.llamacpp.batched_gguf
-    progress_file: Optional[str] = None  # one byte appended per finished sequence, for progress bars
     _engine: Optional[BatchedLlamaCpp] = PrivateAttr(default=None)
+    _on_answer: Optional[Callable[[int, Any], None]] = PrivateAttr(default=None)
 
     def load(self) -> None:
         self._engine = BatchedLlamaCpp(batched_gguf(self.model, self.weights), slots=self.slots,
@@ -65,10 +68,15 @@ class BatchedLlamaCppLLM(LLM):
     def model_name(self) -> str:
         return self.model
 
-    def _tick(self, _index: int) -> None:
-        if self.progress_file:
-            with open(self.progress_file, "ab") as fh:
-                fh.write(b".")
+    @contextmanager
+    def answers_to(self, on_answer: Callable[[int, Any], None]) -> Iterator[None]:
+        """Within the block, ``generate`` calls ``on_answer(i, output)`` as soon as input ``i``'s
+        generations are all done (``output`` as ``generate`` returns it for that input)."""
+        self._on_answer = on_answer
+        try:
+            yield
+        finally:
+            self._on_answer = None
 
     def _prompt(self, messages: Any) -> str:
         if isinstance(messages, str):
@@ -92,12 +100,22 @@ class BatchedLlamaCppLLM(LLM):
         prompts = [self._prompt(i) for i in inputs]
         flat = [p for p in prompts for _ in range(num_generations)]
         seeds = [prompt_seed(self.seed, p, k) for p in prompts for k in range(num_generations)]
+        finished: list[Any] = [None] * len(flat)
+        on_answer = self._on_answer
+
+        def done(index: int, completion: Any) -> None:
+            finished[index] = completion
+            i = index // num_generations
+            chunk = finished[i * num_generations:(i + 1) * num_generations]
+            if on_answer is not None and all(c is not None for c in chunk):
+                on_answer(i, _output(chunk))
+
         outs = self._engine.generate(flat, max_new_tokens=max_new_tokens, temperature=temperature,  # type: ignore
-                                     top_p=top_p, top_k=top_k, stop=stop, seeds=seeds, on_done=self._tick)
-        grouped = []
-        for i in range(len(prompts)):
-            chunk = outs[i * num_generations:(i + 1) * num_generations]
-            grouped.append(prepare_output([c.text for c in chunk],
-                                          input_tokens=[c.prompt_tokens for c in chunk],
-                                          output_tokens=[c.completion_tokens for c in chunk]))
-        return grouped
+                                     top_p=top_p, top_k=top_k, stop=stop, seeds=seeds, on_done=done)
+        return [_output(outs[i * num_generations:(i + 1) * num_generations]) for i in range(len(prompts))]
+
+
+def _output(chunk: list[Any]) -> Any:
+    """One input's generations, in distilabel's output form (texts and token counts)."""
+    return prepare_output([c.text for c in chunk], input_tokens=[c.prompt_tokens for c in chunk],
+                          output_tokens=[c.completion_tokens for c in chunk])

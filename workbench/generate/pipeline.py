@@ -48,10 +48,7 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
         from tqdm.auto import tqdm
 
         def finished() -> int:
-            # The journal moves a batch at a time; the teacher's own tick file (llama.cpp
-            # teachers) moves per finished prompt, so the bar does not sit still for minutes.
-            ticks = progress.stat().st_size if progress.exists() else 0
-            return min(len(todo), max(journal.count() - before, ticks))
+            return min(len(todo), journal.count() - before)  # the journal grows by one line per answer
 
         with tqdm(total=len(todo), desc=desc, unit="prompt", disable=not cfg.progress) as bar:
             while not stop.wait(0.5):
@@ -72,7 +69,7 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
 
     payload = RoundPayload(jobs=todo, teacher=teacher, slots=cfg.slots, seed=cfg.seed, journal=journal.path,
                            sampling=sampling, batch_size=cfg.batch_size, cache_dir=cache_dir)
-    progress, payload_file = payload.progress_file, cache_dir / "round.json"
+    payload_file = cache_dir / "round.json"
     payload_file.write_text(payload.model_dump_json())
     # A teacher server may echo the API key in an error: the worker's output reaches our
     # streams with it masked, and what it writes (distilabel's log under the cache) is 0600.

@@ -19,6 +19,19 @@ spec, teacher, n, seed, generation settings and, with ``--plan`` (rows per label
 so the same command run again after a kill skips the prompts already answered; once a
 run has saved its version, running it again returns that version instead of a copy.
 
+One run of a command at a time: the run holds its OS lock
+(:func:`workbench.locks.run_lock`), so the same command started again meanwhile waits for it and
+returns its version (or, with ``WORKBENCH_RUN_LOCK_TIMEOUT``, refuses naming its pid).
+
+Saving the version and recording it are one step: the manifest carries the run's key
+(``run_id``), and the version folder renamed into place is the commit. ``result.json`` in the
+run folder is only a shortcut to it; a run that finds none looks for a version carrying its
+run id before doing any work, so a kill between the rename and ``result.json`` returns that
+version next time, never a second copy. (Recording an intent first would need a second
+file kept in step with the first; the manifest is written atomically with the rows anyway.)
+
+Only a planned run has a parent version: a plain run, whatever its seed, starts a dataset.
+
 Example:
     >>> from workbench.generate import GenerateConfig, run_generate
     >>> result = run_generate(GenerateConfig(task="support_intents", n=40))   # doctest: +SKIP
@@ -45,11 +58,15 @@ from workbench.generate.config import GenerateConfig
 from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
 from workbench.generate.jobs import list_jobs, output_jobs
+from workbench.errors import WorkbenchError
+from workbench.faults import kill_point
 from workbench.generate.teachers import TeacherSpec, check_teacher
 from workbench.html import html_table
+from workbench.locks import run_lock
 from workbench.manifest import GenerationCounts, SyntheticManifest
 from workbench.settings import get_settings
-from workbench.store import DatasetVersion, VersionNotFoundError, get_version, latest_version, run_folder, save_version
+from workbench.store import (DatasetVersion, get_version, latest_version, run_folder, save_version,
+                             version_of_run)
 from workbench.tasks import TaskSpec, load_task
 
 # Completion-mode stops: a blank line ends a continued list; a reply ends where the
@@ -99,14 +116,35 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
     targets = _targets(spec, cfg)
     key = _run_key(spec.spec_hash(), str(teacher), cfg, sampling, targets if cfg.plan else None)
     run_dir = run_folder(spec.name, "generate", key, create=True)
-    done = run_dir / "result.json"
-    if done.is_file():
-        saved = json.loads(done.read_text())
-        try:
-            version = get_version(spec.name, saved["version"])
+    with run_lock(spec.name, "generate", key):  # a second identical command waits here, then finds the saved version
+        version = _saved(spec.name, key, run_dir / "result.json")
+        if version is not None:
             return GenerateResult(version, run_dir, version.manifest, reused=True)
-        except VersionNotFoundError:
-            pass  # the dataset was deleted by hand: build it again from the journal
+        return _generate(cfg, spec, teacher, sampling, targets, key, run_dir, started)
+
+
+def _saved(task: str, key: str, done: Path) -> DatasetVersion | None:
+    """The version this run saved: the one ``result.json`` names, else the one whose manifest
+    carries the run's key (a kill landed between the two); None when there is none (never
+    saved, or deleted by hand: then it is built again from the journal)."""
+    if done.is_file():
+        try:
+            version = get_version(task, json.loads(done.read_text())["version"])
+            if version.manifest.run_id in (key, None):
+                return version
+        except (WorkbenchError, ValueError, KeyError):
+            pass  # deleted or broken by hand: look for the run's version by its key
+    version = version_of_run(task, key)
+    if version is not None:
+        done.write_text(json.dumps({"version": version.version}))
+    return version
+
+
+def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, sampling: dict[str, Any],
+              targets: dict[str | None, int], key: str, run_dir: Path, started: float) -> GenerateResult:
+    """The run itself (under the run lock): rounds of teacher jobs, curation, the saved version."""
+    g = spec.generation
+    done = run_dir / "result.json"
     parent = _parent(spec, cfg, run_dir) if cfg.plan else None
     check_teacher(teacher)
     journal = Journal(run_dir / "journal.jsonl")
@@ -158,8 +196,10 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
               "completion": sum(e.get("output_tokens", 0) for e in all_entries)}
     seconds = round(time.perf_counter() - started, 2)
     # A planned run saves a snapshot: the parent's rows, then the new ones (counts are about the new ones).
+    # Only a planned run extends a version; any other run starts a dataset of its own (no parent).
     snapshot = {"parent_version": parent.version if parent else None, "plan": cfg.plan, "added": len(rows),
-                "parent_rows": len(parent_rows), "rows": len(parent_rows) + len(rows)} if cfg.plan else {}
+                "parent_rows": len(parent_rows), "rows": len(parent_rows) + len(rows)} if cfg.plan \
+        else {"parent_version": None}
     manifest = SyntheticManifest(
         task=spec.name, type=spec.type, kind="synthetic", teacher=str(teacher),
         spec_hash=spec.spec_hash(), template_hashes=hashes, seed=cfg.seed,
@@ -171,8 +211,10 @@ def run_generate(cfg: GenerateConfig) -> GenerateResult:
         **snapshot)
     if cfg.plan:
         rows = _columns_aligned(parent_rows + rows)
+    kill_point("generate_before_save")  # test hook (workbench.faults)
     version = save_version(spec.name, rows, manifest)
     done.write_text(json.dumps({"version": version.version}))
+    kill_point("generate_after_save")  # test hook (workbench.faults)
     return GenerateResult(version, run_dir, version.manifest, resumed=resumed)
 
 
@@ -254,10 +296,19 @@ def _columns_aligned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _embedder():
-    from workbench.models import load_embedder
+    """Embeds texts with the bundled embedder, loaded on first use: a run killed in its first
+    round, or one that only returns its saved version, never pays for loading it."""
+    model = None
 
-    model = load_embedder()
-    return lambda texts: model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+    def embed(texts: list[str]):
+        nonlocal model
+        if model is None:
+            from workbench.models import load_embedder
+
+            model = load_embedder()
+        return model.encode(texts, normalize_embeddings=True, batch_size=64, show_progress_bar=False)
+
+    return embed
 
 
 def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[str, Any],

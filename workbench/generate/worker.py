@@ -2,9 +2,10 @@
 
 :func:`workbench.generate.pipeline.run_jobs` (the parent side) writes one round's work as a
 :class:`RoundPayload` (JSON) and starts this module in a new interpreter, which runs the
-round's distilabel ``Pipeline``: ``LoadDataFromDicts`` (the prompt jobs) >> ``TextGeneration``
-(the teacher) >> :class:`JournalWriter` (appends each output to the run's journal, fsynced).
-The journal is what makes runs resumable; rounds and curation are in
+round's distilabel ``Pipeline``: ``LoadDataFromDicts`` (the prompt jobs) >>
+:class:`JournaledGeneration` (the teacher; each answer is appended to the run's journal,
+fsynced, the moment it arrives, so a kill loses only the answers still in flight, never a
+batch). The journal is what makes runs resumable; rounds and curation are in
 :mod:`workbench.generate.run`.
 
 Example:
@@ -17,13 +18,16 @@ Example:
 
 # No `from __future__ import annotations`: distilabel reads the StepInput hint at run time.
 
+import asyncio
 import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from distilabel.steps import Step, StepInput
+from distilabel.models.llms.base import AsyncLLM
+from distilabel.steps import StepInput
+from distilabel.steps.tasks import TextGeneration
 from pydantic import BaseModel, Field
 
 from workbench.generate.journal import Journal
@@ -44,46 +48,68 @@ class RoundPayload(BaseModel):
     journal: Path = Field(description="The run's journal.jsonl, appended to as outputs arrive.")
     sampling: dict[str, Any] = Field(description="Wanted generation settings (max_new_tokens, temperature, "
                                                  "top_p, stop); those the backend accepts are passed on.")
-    batch_size: int = Field(description="Prompts per distilabel batch (journal granularity).")
-    cache_dir: Path = Field(description="This round's distilabel cache and the progress tick file.")
-
-    @property
-    def progress_file(self) -> Path:
-        """Grows by one byte per finished prompt (llama.cpp teachers); the parent's bar reads it."""
-        return self.cache_dir / "progress"
+    batch_size: int = Field(description="Prompts per distilabel batch (answers are journaled one by one).")
+    cache_dir: Path = Field(description="This round's distilabel cache.")
 
 
-class JournalWriter(Step):
-    """A distilabel step that appends each teacher output to the run journal (fsynced)."""
+class JournaledGeneration(TextGeneration):
+    """The teacher's ``TextGeneration``, journaling each answer (fsynced) as it arrives.
 
-    path: str
+    The llama.cpp teacher reports each finished sequence (``answers_to``); an async teacher
+    (OpenAI-compatible) each finished request; any other teacher answers a batch at once, and
+    the batch is journaled when it returns. An answer that failed (no text) is not journaled,
+    so the next run asks again instead of keeping a hole.
+    """
 
-    @property
-    def inputs(self) -> list[str]:
-        return ["job", "generation"]
-
-    @property
-    def outputs(self) -> list[str]:
-        return []
+    journal_path: str
 
     def process(self, inputs: StepInput):  # type: ignore[override]
-        entries = []
-        for row in inputs:
-            if row.get("generation") is None:
-                # distilabel turns a failed LLM call into an empty generation; leaving it out
-                # of the journal means the next run asks again instead of keeping a hole.
-                continue
-            stats = next((v for k, v in (row.get("distilabel_metadata") or {}).items()
-                          if k.startswith("statistics_")), {})
-            entries.append({
-                "job": row["job"], "stage": row["stage"], "label": row.get("label"),
-                "round": row["round"], "index": row["index"], "source_id": row.get("source_id"),
-                "text": row["generation"],
-                "input_tokens": _first(stats.get("input_tokens")),
-                "output_tokens": _first(stats.get("output_tokens")),
-            })
-        Journal(Path(self.path)).append(entries)
-        yield inputs
+        journal, reported = Journal(Path(self.journal_path)), set()
+
+        def keep(i: int, output: dict) -> None:
+            reported.add(i)
+            journal.append(_entries(inputs[i], output))
+
+        outputs = _answer_each(self.llm, self._format_inputs(inputs), self.num_generations,
+                               self.llm.get_generation_kwargs(), keep)
+        journal.append(e for i, (row, out) in enumerate(zip(inputs, outputs)) if i not in reported
+                       for e in _entries(row, out))
+        yield [{**row, **formatted, "model_name": self.llm.model_name}
+               for row, out in zip(inputs, outputs) for formatted in self._format_outputs(out, row)]
+
+
+def _answer_each(llm, inputs: list, num_generations: int, kwargs: dict[str, Any],
+                 on_answer: Callable[[int, dict], None]) -> list:
+    """``llm``'s outputs for ``inputs``, each handed to ``on_answer(i, output)`` as it is ready."""
+    if hasattr(llm, "answers_to"):
+        with llm.answers_to(on_answer):
+            return llm.generate_outputs(inputs=inputs, num_generations=num_generations, **kwargs)
+    if isinstance(llm, AsyncLLM) and llm._num_generations_param_supported:
+        async def one(i: int, formatted) -> dict:
+            output = await llm.agenerate(input=formatted, num_generations=num_generations, **kwargs)
+            on_answer(i, output)
+            return output
+
+        async def every() -> list:
+            return await asyncio.gather(*(one(i, x) for i, x in enumerate(inputs)), return_exceptions=True)
+
+        outputs = llm.event_loop.run_until_complete(every())
+        failed = next((o for o in outputs if isinstance(o, BaseException)), None)
+        if failed is not None:
+            raise failed  # distilabel marks the batch failed; the answers that came are journaled
+        return outputs
+    return llm.generate_outputs(inputs=inputs, num_generations=num_generations, **kwargs)
+
+
+def _entries(row: dict, output: dict) -> list[dict[str, Any]]:
+    """The journal entry for one job's answer (none when the teacher gave no text)."""
+    text = (output.get("generations") or [None])[0]
+    if text is None:
+        return []
+    stats = output.get("statistics") or {}
+    return [{"job": row["job"], "stage": row["stage"], "label": row.get("label"), "round": row["round"],
+             "index": row["index"], "source_id": row.get("source_id"), "text": text,
+             "input_tokens": _first(stats.get("input_tokens")), "output_tokens": _first(stats.get("output_tokens"))}]
 
 
 def _first(v: Any) -> int:
@@ -97,16 +123,14 @@ def build_pipeline(jobs: list[Job], llm, journal: Journal, gen_kwargs: dict[str,
     """The distilabel pipeline for one round of jobs, and its run parameters."""
     from distilabel.pipeline import Pipeline
     from distilabel.steps import LoadDataFromDicts
-    from distilabel.steps.tasks import TextGeneration
 
     data = [{"job": j.id, "stage": j.stage, "label": j.label, "round": j.round, "index": j.index,
              "source_id": j.source_id, "instruction": j.prompt} for j in jobs]
     with Pipeline(name="workbench-generate", cache_dir=cache_dir) as pipeline:
         load = LoadDataFromDicts(name="jobs", data=data, batch_size=batch_size)
-        teach = TextGeneration(name="teacher", llm=llm, input_batch_size=batch_size, add_raw_output=False,
-                               add_raw_input=False)
-        write = JournalWriter(name="journal", path=str(journal.path), input_batch_size=batch_size)
-        load >> teach >> write
+        teach = JournaledGeneration(name="teacher", llm=llm, journal_path=str(journal.path),
+                                    input_batch_size=batch_size, add_raw_output=False, add_raw_input=False)
+        load >> teach
     return pipeline, {"teacher": {"llm": {"generation_kwargs": gen_kwargs}}}
 
 
@@ -120,8 +144,6 @@ def run_round(payload: RoundPayload) -> None:
     # under the home) or on the console; its step processes, forked from this one, inherit this.
     scrub_all_logging()
     llm = build_teacher(payload.teacher, slots=payload.slots, seed=payload.seed)
-    if hasattr(llm, "progress_file"):
-        llm.progress_file = str(payload.progress_file)
     # distilabel logs every batch at INFO; the parent's progress bar says the same quietly.
     # (Set, not read: distilabel's step processes, forked from this one, read it.)
     os.environ["DISTILABEL_LOG_LEVEL"] = "WARNING"
@@ -150,7 +172,7 @@ def main(path: str) -> None:
 
 if __name__ == "__main__":
     # Through the importable module rather than this __main__ copy, so the pipeline's steps
-    # are workbench.generate.worker.JournalWriter wherever distilabel looks their class up.
+    # are workbench.generate.worker.JournaledGeneration wherever distilabel looks their class up.
     from workbench.generate.worker import main as _main
 
     _main(sys.argv[1])

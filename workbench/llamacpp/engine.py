@@ -133,10 +133,11 @@ class BatchedLlamaCpp:
         top_k: int = 40,
         stop: Optional[list[str]] = None,
         seeds: Optional[list[int]] = None,
-        on_done: Optional[Callable[[int], None]] = None,
+        on_done: Optional[Callable[[int, Completion], None]] = None,
     ) -> list[Completion]:
-        """Complete every prompt; results come back in prompt order. ``on_done(index)`` fires
-        as each one finishes (they finish out of order)."""
+        """Complete every prompt; results come back in prompt order. ``on_done(index, completion)``
+        fires as each one finishes (they finish out of order): a caller can keep each answer the
+        moment it exists, rather than when the whole list is done."""
         lc = self._llama_cpp
         stop = [s for s in (stop or []) if s]
         seeds = seeds or [i for i in range(len(prompts))]
@@ -166,7 +167,7 @@ class BatchedLlamaCpp:
             self.ctx.kv_cache_seq_rm(seq, len(cached[seq]), -1)
             slots[seq] = None
             if on_done:
-                on_done(slot.index)
+                on_done(slot.index, done)
 
         while pending or any(slots):
             b.n_tokens = 0

@@ -11,11 +11,13 @@ Example:
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
+from workbench.locks import file_lock
 from workbench.models import gguf_path
 from workbench.settings import get_settings
 
@@ -83,7 +85,8 @@ BATCH_WEIGHTS = {"fast": ("MOSTLY_Q4_0", "F16"), "f16": ("MOSTLY_F16", "F16")}
 
 
 def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
-    """The model re-laid-out for batched decoding, made once and cached under the home.
+    """The model re-laid-out for batched decoding, made once and cached under the home (under a
+    file lock, so runs started together make it once).
 
     llama.cpp multiplies Q4_0 and F16 weights with real matrix-matrix kernels when many
     sequences decode together; the k-quant blocks of the bundled files fall back to
@@ -95,8 +98,6 @@ def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
         >>> batched_gguf("gemma3-270m").name                           # doctest: +SKIP
         'gemma3-270m-q4_k_m-fast.gguf'
     """
-    import llama_cpp
-
     src = gguf_path(name_or_path)
     if weights == "original":
         return src
@@ -105,16 +106,25 @@ def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
     target = get_settings().models_path() / f"{src.stem}-{weights}.gguf"
     if target.is_file():
         return target
+    # Two runs on a fresh home both get here: the second waits for the first's file.
+    with file_lock(target.with_name(f".{target.name}.lock")):
+        if not target.is_file():
+            _relayout(src, target, weights)
+    return target
+
+
+def _relayout(src: Path, target: Path, weights: str) -> None:
+    import llama_cpp
+
     quiet_llama_logs()
     ftype, emb = BATCH_WEIGHTS[weights]
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{ftype}")
     params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{emb}")
     params.allow_requantize = True
-    tmp = target.with_name(f".{target.name}.partial")
+    tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
     if rc != 0:
         tmp.unlink(missing_ok=True)
         raise RuntimeError(f"re-laying out {src} as {weights} failed (llama.cpp code {rc})")
     tmp.rename(target)
-    return target

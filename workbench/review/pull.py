@@ -25,6 +25,7 @@ from workbench.review.policies import AUTO_REVIEWER, FINAL, auto_review
 from workbench.review.schema import ReviewError, answer_question, text_fields
 from workbench.review.sync import open_dataset
 from workbench.manifest import ReviewedManifest
+from workbench.locks import run_lock
 from workbench.store import DatasetVersion, data_hash, latest_version, save_version
 from workbench.tasks import TaskSpec, load_task
 
@@ -177,8 +178,17 @@ def summarize(spec: TaskSpec, rows: list[dict], unreviewed: int) -> dict:
 
 
 def run_pull(cfg: ReviewConfig) -> PullResult:
-    """Write the next reviewed version from what reviewers decided so far (see the policies)."""
+    """Write the next reviewed version from what reviewers decided so far (see the policies).
+
+    One pull of a dataset at a time (:func:`workbench.locks.run_lock`): a second one started
+    meanwhile waits, then finds the same decisions and returns the version the first saved.
+    """
     spec = load_task(cfg.task)
+    with run_lock(spec.name, "review", f"pull-{cfg.workspace}-{cfg.dataset_name}"):
+        return _pull(cfg, spec)
+
+
+def _pull(cfg: ReviewConfig, spec: TaskSpec) -> PullResult:
     client, url, dataset = open_dataset(cfg, spec, create=False)
     records, questions, users = fetch(client, dataset)
     if cfg.policy == "auto":

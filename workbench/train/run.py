@@ -16,7 +16,9 @@ model (task spec, data hash, student, hyperparameters, seed). So:
 
 - the same command after a kill (even SIGKILL) finds the same folder and resumes from its
   last complete checkpoint;
-- the same command after a finished run returns that run unchanged: a run is frozen.
+- the same command after a finished run returns that run unchanged: a run is frozen;
+- the same command started while the run works waits for it (an OS lock on the run,
+  :func:`workbench.locks.run_lock`), then returns it.
 
 Example:
     >>> from workbench.train import TrainConfig, run_train
@@ -40,6 +42,7 @@ from markupsafe import escape
 from workbench import __version__
 from workbench.errors import ConfigError
 from workbench.html import html_table
+from workbench.locks import run_lock
 from workbench.manifest import ReviewedManifest, SyntheticManifest
 from workbench.models import models_for
 from workbench.store import run_folder
@@ -160,9 +163,16 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     key = _run_key({"spec": spec.spec_hash(), "data": manifest.data_sha256, "student": student.name,
                     "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
     run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{version.kind}-{version.version}-{key}", create=True)
-    if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
-        return TrainResult(run_dir, RunInfo.read(run_dir), reused=True)
+    with run_lock(spec.name, STAGE, run_dir.name):  # the same command started meanwhile waits here, then finds run.json
+        if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
+            return TrainResult(run_dir, RunInfo.read(run_dir), reused=True)
+        return _train(cfg, spec, student, objective, version, data, hp, run_dir, started, on_log)
 
+
+def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: dict[str, Any], run_dir: Path,
+           started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
+    """The training run itself, under the run lock: train, evaluate, export, write run.json last."""
+    manifest = version.manifest
     from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
 
     from workbench.train.hardware import choose_hardware
