@@ -10,6 +10,8 @@ Example:
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from workbench.errors import WorkbenchError
 from workbench.generate.config import GenerateConfig
 from workbench.generate.journal import Journal
 from workbench.generate.jobs import Job
-from workbench.secrets import PRIVATE_UMASK, relay_scrubbed
+from workbench.secrets import PRIVATE_FILE, PRIVATE_UMASK, relay_scrubbed
 from workbench.settings import get_settings
 
 
@@ -71,11 +73,16 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
                            sampling=sampling, batch_size=cfg.batch_size, cache_dir=cache_dir)
     payload_file = cache_dir / "round.json"
     payload_file.write_text(payload.model_dump_json())
-    # A teacher server may echo the API key in an error: the worker's output reaches our
-    # streams with it masked, and what it writes (distilabel's log under the cache) is 0600.
+    # The worker's own output (distilabel's logs and, when a step fails, its tracebacks) goes to
+    # worker.log beside distilabel's log, not to the terminal: the user gets the progress bar and,
+    # on failure, one line with the reason. A teacher server may echo the API key in an error, so
+    # that output is masked on its way to the file, and what the worker writes is 0600.
+    log_path = cache_dir / "worker.log"
     proc = subprocess.Popen([sys.executable, "-m", "workbench.generate.worker", str(payload_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, umask=PRIVATE_UMASK)
-    relays = [relay_scrubbed(proc.stdout, 1), relay_scrubbed(proc.stderr, 2)]
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, umask=PRIVATE_UMASK,
+                            env={**os.environ, "COLUMNS": "200"})  # rich wraps at 80 on a pipe: keep lines whole
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    relay = relay_scrubbed(proc.stdout, log_fd)
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
@@ -86,14 +93,35 @@ def run_jobs(jobs: list[Job], teacher: str, journal: Journal, sampling: dict[str
             proc.wait()
         stop.set()
         watcher.join()
-        for relay in relays:
-            relay.join(10)  # step processes the worker forked may hold the pipes a moment longer
+        relay.join(10)  # step processes the worker forked may hold the pipe a moment longer
+        os.close(log_fd)
     if proc.returncode != 0:
-        raise TeacherRunError(f"the teacher pipeline failed (exit code {proc.returncode}; its error is printed "
-                              f"above, distilabel's log is under {cache_dir}). Outputs so far are kept: run the "
-                              "same command again to resume.")
+        raise TeacherRunError(f"the teacher pipeline failed (exit code {proc.returncode}): {last_error(log_path)}. "
+                              f"Outputs so far are kept: run the same command again to resume (its log: {log_path})")
     missing = {j.id for j in todo} - journal.done_jobs()
     if missing:
-        raise TeacherRunError(f"the teacher pipeline ended with {len(missing)} of {len(todo)} prompts "
-                              f"unanswered (distilabel's log: {cache_dir}); run the same command again to retry them")
+        raise TeacherRunError(f"the teacher pipeline ended with {len(missing)} of {len(todo)} prompts unanswered: "
+                              f"{last_error(log_path)}. Run the same command again to retry them (its log: {log_path})")
     shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+# "openai.AuthenticationError: Error code: 401 - ..." or "ValueError: ...": a Python exception line.
+_EXCEPTION_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit)\b:?.*$")
+
+
+def last_error(log_path: Path, limit: int = 300) -> str:
+    """The last exception line of a worker's log (already masked), for a one-line message.
+
+    Example:
+        >>> last_error(Path("worker.log"))                                   # doctest: +SKIP
+        "openai.AuthenticationError: Error code: 401 - {'error': {'message': 'Incorrect API key provided: ***'}}"
+    """
+    try:
+        lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no output from the teacher's worker"
+    found = [ln.strip() for ln in lines if _EXCEPTION_LINE.match(ln)]
+    if not found:
+        return "the teacher's worker gave no error message"
+    line = found[-1].rstrip(".")
+    return line if len(line) <= limit else line[:limit] + " ..."
