@@ -21,7 +21,7 @@ class GenerateConfig(BaseModel):
     teacher: str | None = Field(None, description="Teacher spec; default WORKBENCH_TEACHER.")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Drives few-shot sampling and teacher sampling.")
     slots: int = Field(16, ge=1, le=256, description="Parallel sequences decoded together (llama.cpp teachers).")
-    batch_size: int = Field(64, ge=1, le=10_000, description="Prompts per distilabel batch (journal granularity).")
+    batch_size: int = Field(64, ge=1, le=10_000, description="Prompts per distilabel batch (each answer is journaled as it arrives, whatever the batch).")
     temperature: float | None = Field(None, ge=0.0, le=2.0, description="Teacher sampling temperature; default "
                                                                         "the task's generation.temperature.")
     max_new_tokens: int | None = Field(None, ge=8, le=4096, description="Tokens the teacher writes per prompt at "
