@@ -86,7 +86,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def served(module_home, argilla_venv):
     """(folder holding home/ and datasets/, port): `workbench argilla up --port P` on a fresh home."""
-    with module_home("argilla-faults") as root:
+    # The argilla-server venv `make setup` made: a fresh home would otherwise install its own.
+    with module_home("argilla-faults") as root, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_ARGILLA_VENV", str(argilla_venv))
+        get_settings.cache_clear()
         port = _free_port()
         result = CliRunner().invoke(app, ["argilla", "up", "--port", str(port), "--json"])
         assert result.exit_code == 0, result.output
@@ -99,11 +102,12 @@ def served(module_home, argilla_venv):
 
 
 @pytest.fixture
-def home(served, monkeypatch):
+def home(served, monkeypatch, argilla_venv):
     """This test runs in the module's home (the one whose Argilla runs)."""
     root, port = served
     monkeypatch.setenv("WORKBENCH_HOME", str(root / "home"))
     monkeypatch.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
+    monkeypatch.setenv("WORKBENCH_ARGILLA_VENV", str(argilla_venv))
     monkeypatch.delenv("WORKBENCH_ARGILLA_URL", raising=False)
     monkeypatch.delenv("WORKBENCH_ARGILLA_API_KEY", raising=False)
     monkeypatch.delenv("ARGILLA_API_URL", raising=False)
