@@ -9,8 +9,8 @@ stage returns a finished run's result instead of redoing it), or, when told not 
 (``WORKBENCH_RUN_LOCK_TIMEOUT=0``, or once that many seconds pass), refuses with
 :class:`RunInProgressError` naming the pid.
 
-:func:`file_lock` is the plain lock for a cache that several processes may build at once
-(the batched GGUF, a converted model): the second waits, then finds the file made.
+:func:`file_lock` is the plain lock; :func:`build_once` builds a cache that several processes
+may want at once (the batched GGUF, a converted model) under it: the others wait, then find it made.
 
 Example:
     >>> with run_lock("support_intents", "generate", "1a2b3c4d5e6f"):   # doctest: +SKIP
@@ -23,7 +23,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
@@ -41,6 +41,24 @@ def file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(path):
         yield
+
+
+def build_once(target: Path, build: Callable[[], None], done: Path | None = None) -> Path:
+    """Run ``build`` (which makes ``target``) unless ``done`` (default ``target``) exists; returns ``target``.
+
+    Runs started together on a fresh home all get here: the first builds under the lock
+    ``.<target name>.lock`` beside ``target``, the others wait, then find it made. ``build`` should
+    write beside ``target`` and rename into place, so a killed build leaves nothing half-made.
+
+    Example:
+        >>> build_once(models / "m-fast.gguf", lambda: relayout(src, models / "m-fast.gguf"))  # doctest: +SKIP
+    """
+    done = target if done is None else done
+    if not done.exists():
+        with file_lock(target.with_name(f".{target.name}.lock")):
+            if not done.exists():
+                build()
+    return target
 
 
 @contextmanager

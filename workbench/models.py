@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Literal, get_args
 
 from workbench.errors import WorkbenchError
-from workbench.locks import file_lock
+from workbench.locks import build_once
 from workbench.settings import get_settings
 
 Kind = Literal["gguf", "sentence-transformers"]
@@ -61,13 +61,14 @@ def _gemma_gguf() -> Path:
     # The package joins its parts into one file in place, and a second process reading the
     # file half-joined calls it corrupt: join it under a lock, beside, then rename.
     target = default_output_path()
-    if not target.is_file():
-        with file_lock(target.with_name(f".{target.name}.lock")):
-            if not target.is_file():
-                tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
-                assemble(tmp, overwrite=True)
-                tmp.replace(target)
-    return Path(assemble())
+
+    def join() -> None:
+        tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
+        assemble(tmp, overwrite=True)
+        tmp.replace(target)
+
+    build_once(target, join)
+    return Path(assemble())  # checks the joined file's SHA-256
 
 
 def _smollm2_gguf() -> Path:
@@ -266,12 +267,8 @@ def transformers_dir(name: str) -> Path:
     if model.kind != "gguf":
         return model.path()
     target = get_settings().models_path() / model.name
-    if (target / "workbench-conversion.json").is_file():
-        return target
-    with file_lock(target.with_name(f".{model.name}.lock")):  # runs started together convert once
-        if not (target / "workbench-conversion.json").is_file():
-            _convert(model, target)
-    return target
+    # Runs started together convert once; the marker is written last, so a half-made folder is redone.
+    return build_once(target, lambda: _convert(model, target), done=target / "workbench-conversion.json")
 
 
 def _convert(model: "BundledModel", target: Path) -> None:

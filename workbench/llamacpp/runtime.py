@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import ConfigError
-from workbench.locks import file_lock
+from workbench.locks import build_once
 from workbench.models import gguf_path
 from workbench.settings import get_settings
 
@@ -104,13 +104,7 @@ def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
     if weights not in BATCH_WEIGHTS:
         raise ConfigError(f"weights must be 'original' or one of {sorted(BATCH_WEIGHTS)}, not {weights!r}")
     target = get_settings().models_path() / f"{src.stem}-{weights}.gguf"
-    if target.is_file():
-        return target
-    # Two runs on a fresh home both get here: the second waits for the first's file.
-    with file_lock(target.with_name(f".{target.name}.lock")):
-        if not target.is_file():
-            _relayout(src, target, weights)
-    return target
+    return build_once(target, lambda: _relayout(src, target, weights))
 
 
 def _relayout(src: Path, target: Path, weights: str) -> None:
