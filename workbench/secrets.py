@@ -76,18 +76,6 @@ def scrub(text: str, secrets: Iterable[str] | None = None) -> str:
     return text
 
 
-class ScrubFilter(logging.Filter):
-    """A logging filter that masks secrets in a record's message and traceback, in place."""
-
-    def __init__(self, secrets: Iterable[str] | None = None):
-        super().__init__()
-        self.secrets = _usable(secrets)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        scrub_record(record, self.secrets)
-        return True
-
-
 def scrub_record(record: logging.LogRecord, secrets: list[str]) -> None:
     """Mask secrets in ``record``: its message (args merged in) and its formatted traceback."""
     if not secrets:
