@@ -27,3 +27,30 @@ def append_rows(heading: str, section: str, rows: list[str], path: Path = RESULT
         at += 1
     lines[at + 1:at + 1] = rows
     path.write_text("\n".join(lines) + "\n")
+
+
+def pressure() -> str:
+    """The first line of Linux's CPU pressure (the share of time some task waited for a CPU):
+    printed beside every figure, since this machine is shared."""
+    try:
+        return Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return "unknown"
+
+
+def machine() -> str:
+    """What the figures were measured on, as the tables write it."""
+    import os
+    import platform
+
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs"
+
+
+def write_json(name: str, figures: dict) -> Path:
+    """The last run's figures as data: ``bench/results/<name>.json``."""
+    import json
+
+    path = RESULTS.parent / "results" / f"{name}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+    return path

@@ -210,13 +210,6 @@ def _run(which: str, case: str, device: str) -> dict:
     return out
 
 
-def _pressure() -> str:
-    try:
-        return Path("/proc/pressure/cpu").read_text().splitlines()[0]
-    except OSError:
-        return "unknown"
-
-
 def _write(rows: list[str]) -> None:
     from results import append_rows
 
@@ -267,7 +260,9 @@ def main() -> int:
             rows.append(f"| {dt.date.today()} | {where} | {label}, batch {b['batch']} / {w['batch']} | "
                         f"{tps_b:.0f} | {tps_w:.0f} | **{speedup:.2f}x**{verdict} | {mfu_b:.1%} | **{mfu_w:.1%}** | "
                         f"{b['peak_rss_mb']:.0f} / {w['peak_rss_mb']:.0f} | {peak / 1e9:.0f} |")
-    print(f"CPU pressure (share of time some task waited for a CPU): {_pressure()}")
+    from results import pressure
+
+    print(f"CPU pressure (share of time some task waited for a CPU): {pressure()}")
     print("\n".join(rows))
     if not args.no_write:
         _write(rows)
