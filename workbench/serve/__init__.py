@@ -11,8 +11,9 @@ Example:
 from workbench.serve.app import build_app
 from workbench.serve.config import ServeConfig
 from workbench.serve.keys import api_key, key_path
-from workbench.serve.run import RunningServer, run_serve, serve_in_background, startup_lines
+from workbench.serve.run import (RunningServer, ServiceProcess, run_serve, serve_in_background, serve_in_subprocess,
+                                 startup_lines)
 from workbench.serve.students import Served, ServeError, load_served
 
-__all__ = ["RunningServer", "ServeConfig", "ServeError", "Served", "api_key", "build_app", "key_path", "load_served",
-           "run_serve", "serve_in_background", "startup_lines"]
+__all__ = ["RunningServer", "ServeConfig", "ServeError", "Served", "ServiceProcess", "api_key", "build_app", "key_path",
+           "load_served", "run_serve", "serve_in_background", "serve_in_subprocess", "startup_lines"]

@@ -1,9 +1,10 @@
 """A small micro-batcher: requests that arrive together share one model call, in a worker thread.
 
 Each served model has one :class:`MicroBatcher` and one thread of its own. A request
-``await``s :meth:`MicroBatcher.submit` with its texts; when the model is idle the batcher
-(after ``window`` seconds, 0 by default) takes every request waiting, up to ``max_batch`` texts,
-calls the model once in its thread and hands each request its own slice of the answers.
+``await``s :meth:`MicroBatcher.submit` with its texts; when the model is free the batcher
+(after waiting ``window`` seconds for more, unless ``max_batch`` texts already wait; 0 by
+default) takes every request waiting, up to ``max_batch`` texts, calls the model once in its
+thread and hands each request its own slice of the answers.
 While that call runs, new requests queue up and form the next call, so under load batches
 grow by themselves and a lone request never waits for company. The event loop never runs
 the model, so it keeps accepting and answering requests meanwhile. Requests with different
@@ -71,9 +72,9 @@ class MicroBatcher:
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
         try:
-            if self.window:
-                await asyncio.sleep(self.window)
             while self._waiting:
+                if self.window and sum(len(w.texts) for w in self._waiting) < self.max_batch:
+                    await asyncio.sleep(self.window)  # let requests on their way join this call
                 batch = [w for w in self._take() if not w.future.done()]  # a client that left is skipped
                 if not batch:
                     continue

@@ -1,5 +1,6 @@
-"""Running the service: :func:`run_serve` (the CLI's ``workbench serve``, blocking) and
-:func:`serve_in_background` (a real server on loopback in a thread: tests, benchmarks, notebooks).
+"""Running the service: :func:`run_serve` (the CLI's ``workbench serve``, blocking),
+:func:`serve_in_background` (a real server on loopback in a thread: tests, notebooks) and
+:func:`serve_in_subprocess` (one in a process of its own: load tests, bench/serve.py).
 
 Both build the app once (models loaded once, before the port opens), mask the API key in every
 log record of the process (uvicorn's access log prints no header, and so never the key; a key
@@ -20,7 +21,7 @@ from typing import Any, Mapping
 
 from workbench.secrets import scrub_all_logging
 from workbench.serve.app import build_app
-from workbench.serve.config import ServeConfig
+from workbench.serve.config import ServeConfig, is_loopback
 from workbench.serve.keys import key_path
 
 STARTUP_SECONDS = 60
@@ -45,6 +46,9 @@ def startup_lines(cfg: ServeConfig, app, url: str) -> list[str]:
     if cfg.router:
         lines.append(f"router: {cfg.router} -> {', '.join(service.served[cfg.router].labels or [])}")
     lines.append(f"listening on {url} (API docs: {url}/docs)")
+    if not is_loopback(cfg.host):
+        lines.append(f"warning: {cfg.host} reaches beyond this machine and the service speaks plain HTTP; the API key "
+                     "is its only guard (put a TLS proxy in front)")
     lines.append(f"API key: in {key_path()} (`workbench serve --show-key`); send 'Authorization: Bearer <key>'"
                  if service.key else "no API key (--no-auth, loopback only)")
     return lines
@@ -104,3 +108,66 @@ def serve_in_background(cfg: ServeConfig, models: Mapping[str, Any] | None = Non
     port = server.servers[0].sockets[0].getsockname()[1]
     host = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
     return RunningServer(f"http://{host}:{port}", app.state.service.key, app, server, thread)
+
+
+@dataclass
+class ServiceProcess:
+    """A server started by :func:`serve_in_subprocess`: ``url``, ``headers``, ``stop()``."""
+
+    url: str
+    key: str | None
+    proc: Any = field(repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except Exception:
+            self.proc.kill()
+
+    def __enter__(self) -> "ServiceProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve_in_subprocess(cfg: ServeConfig, timeout: float = STARTUP_SECONDS) -> ServiceProcess:
+    """:func:`run_serve` in a process of its own (``port=0``: a free port), returned once ``/health`` answers.
+
+    For load tests: a client in the server's own process would share its interpreter lock and slow it.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from workbench.serve.keys import api_key
+
+    if cfg.port == 0:
+        with socket.socket() as s:
+            s.bind((cfg.host, 0))
+            cfg = cfg.model_copy(update={"port": s.getsockname()[1]})
+    key = api_key() if cfg.auth else None  # made here, so the child finds it
+    code = "import sys; from workbench.serve import ServeConfig, run_serve; " \
+           "run_serve(ServeConfig.model_validate_json(sys.argv[1]), echo=lambda line: None)"
+    proc = subprocess.Popen([sys.executable, "-c", code, cfg.model_dump_json()],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    host = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
+    url, deadline = f"http://{host}:{cfg.port}", time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the server exited with code {proc.returncode}; run `workbench serve` to see why")
+        try:
+            if httpx.get(url + "/health", timeout=1).status_code == 200:
+                return ServiceProcess(url, key, proc)
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"the server did not answer on {url} within {timeout:.0f} s")
