@@ -386,7 +386,7 @@ def evaluate(
 
 @app.command()
 def serve(
-    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Serve this task's latest finished run; repeat."),
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Serve the task's latest finished run; repeat."),
     model: Optional[list[str]] = typer.Option(None, "--model", help="TASK=PATH: serve a run or export folder as TASK."),
     router: Optional[str] = typer.Option(None, "--router", help="A classification task whose labels are served tasks "
                                          "(POST /v1/route)."),

@@ -8,6 +8,7 @@ call the app in-process.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import shutil
@@ -56,8 +57,6 @@ def _router_task(root: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "task.yaml").write_text(SPEC)
     shutil.copy(REPO / "prompts" / "support_intents" / "generate.jinja", folder)
-    import json
-
     rows = [{"text": f"{PREFIX[label]} {text}", "label": label} for label, texts in PLANTED.items() for text in texts]
     (folder / "seeds.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     return folder / "task.yaml"
@@ -128,7 +127,9 @@ def test_the_real_server_answers_over_http_and_never_logs_the_key(served, caplog
         assert server.url.startswith("http://127.0.0.1:")
         with httpx.Client(base_url=server.url, timeout=60) as http:
             assert http.get("/health").json()["status"] == "ok"
-            assert http.post("/v1/tasks/support_intents/classify", json={"texts": ["where is my box?"]}).status_code == 401
+            refused = http.post("/v1/tasks/support_intents/classify", json={"texts": ["where is my box?"]},
+                                headers={"Authorization": "Bearer wbs-not-the-key"})
+            assert refused.status_code == 401 and key not in refused.text
             r = http.post("/v1/tasks/support_intents/classify", json={"texts": ["where is my box?"]},
                           headers=server.headers)
             assert r.status_code == 200 and r.json()["results"][0]["label"] in models["support_intents"].labels

@@ -31,14 +31,14 @@ from contextlib import asynccontextmanager
 from typing import Any, Mapping
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPBearer
 from starlette.exceptions import HTTPException
 
 from workbench.serve.config import ServeConfig, is_loopback
 from workbench.serve.keys import matches
-from workbench.serve.schemas import ChatRequest, ClassifyRequest, ClassifyResponse, RouteRequest, RouteResponse, RouterChoice
+from workbench.serve.schemas import (ChatRequest, ClassifyRequest, ClassifyResponse, RouteRequest, RouteResponse,
+                                     RouterChoice)
 from workbench.serve.service import Refused, Service, check_router
 from workbench.serve.students import Served, ServeError, load_served
 from workbench.train.predict import PredictInputError
@@ -201,12 +201,14 @@ def _routes(app: FastAPI, service: Service) -> None:
         text = service.texts([body.messages[users[-1]].text()], what=f"messages[{users[-1]}].content")[0]
         limit = service.max_tokens(body.max_completion_tokens or body.max_tokens)
         reply, prompt_tokens, completion_tokens = await service.reply(body.model, text, limit)
-        usage = None if prompt_tokens is None else {"prompt_tokens": prompt_tokens, "completion_tokens":
-                                                    completion_tokens, "total_tokens": prompt_tokens + completion_tokens}
+        usage = None if prompt_tokens is None else {
+            "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens}
+        cut = completion_tokens is not None and completion_tokens >= limit
         return {"id": f"chatcmpl-{uuid.uuid4().hex[:24]}", "object": "chat.completion", "created": int(time.time()),
                 "model": body.model, "usage": usage,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply},
-                             "finish_reason": "length" if completion_tokens and completion_tokens >= limit else "stop"}]}
+                             "finish_reason": "length" if cut else "stop"}]}
 
     @app.post("/v1/route", response_model=RouteResponse, response_model_exclude_none=True)
     async def route(body: RouteRequest, request: Request) -> RouteResponse:

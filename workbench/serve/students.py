@@ -23,6 +23,7 @@ from workbench.errors import WorkbenchError
 from workbench.serve.config import ServeConfig
 from workbench.settings import get_settings
 from workbench.train.info import RunInfo, latest_finished
+from workbench.train.predict import find_run
 
 
 class ServeError(WorkbenchError, ValueError):
@@ -108,7 +109,8 @@ def load_served(cfg: ServeConfig) -> dict[str, Served]:
     where = {}
     for task in names:
         if task in cfg.models:
-            where[task] = cfg.models[task]
+            path = Path(cfg.models[task]).expanduser()
+            where[task] = path if (path / "export.json").is_file() else find_run(cfg.models[task])
         else:
             run_dir, fmt = latest_run(task), cfg.format_of(task)
             where[task] = run_dir if fmt == "pytorch" else find_export(run_dir, fmt)

@@ -54,6 +54,8 @@ def test_cli_shows_the_key_and_refuses_a_task_without_a_run():
     assert empty.exit_code == 2 and "no task to serve" in empty.output
     missing = CliRunner().invoke(cli, ["serve", "--task", "support_intents"])
     assert missing.exit_code == 2 and "`workbench train --task support_intents`" in missing.output
+    typo = CliRunner().invoke(cli, ["serve", "--model", "support_intents=/no/such/run"])
+    assert typo.exit_code == 2 and "no finished run '/no/such/run'" in typo.output
     bad_port = CliRunner().invoke(cli, ["serve", "--task", "x", "--port", "-1"])
     assert bad_port.exit_code == 2 and "--port must be between 0 and 65535" in bad_port.output
 
