@@ -23,6 +23,7 @@ from workbench.generate.config import GenerateConfig
 from workbench.limits import config_error, limits
 from workbench.models import models_for, student_names
 from workbench.review.config import ReviewConfig
+from workbench.serve.config import ServeConfig
 from workbench.train.config import TrainConfig
 
 
@@ -381,6 +382,29 @@ def evaluate(
     _emit(result.to_dict(), as_json, f"{markdown_table(result.table())}\n\n{result.recommendation.reason}\n"
                                      f"{verdict}report: {result.report_html}\n"
                                      f"plan: {result.plan_path or 'none (generation tasks have no per-label plan)'}")
+
+
+@app.command()
+def serve(
+    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Serve the task's latest finished run; repeat."),
+    model: Optional[list[str]] = typer.Option(None, "--model", help="TASK=PATH: serve a run or export folder as TASK."),
+    router: Optional[str] = typer.Option(None, "--router", help="A classification task whose labels are served tasks "
+                                         "(POST /v1/route)."),
+    fmt: Optional[list[str]] = typer.Option(None, "--format", help="pytorch (default), onnx, onnx-int8, gguf[-quant], "
+                                            "merged; or TASK=FORMAT for one task. The export must exist."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; loopback unless you say otherwise."),
+    port: int = typer.Option(8321, "--port", help="Port" + _limits(ServeConfig, "port") + "."),
+    no_auth: bool = typer.Option(False, "--no-auth", help="No API key (refused on a non-loopback host)."),
+    show_key: bool = typer.Option(False, "--show-key", help="Print the API key (made if missing) and where it is."),
+) -> None:
+    """Serve students over HTTP: classify, OpenAI-compatible chat, a router, /metrics."""
+    from workbench.serve import api_key, key_path, run_serve
+
+    if show_key:
+        typer.echo(f"{api_key()}\n(kept in {key_path()}; send it as 'Authorization: Bearer <key>')")
+        return
+    run_serve(_config(ServeConfig, tasks=task or [], models=model or [], router=router, format=fmt or "pytorch",
+                      host=host, port=port, auth=not no_auth), echo=typer.echo)
 
 
 
