@@ -61,11 +61,14 @@ def build(job) -> Parity:
                           "export runs its tokenizer without transformers")
     out = job.out_dir
     int8 = job.cfg.format == "onnx-int8"
-    graph = out / (".fp32.onnx" if int8 else MODEL)
-    export_graph(student, graph)
-    if int8:
-        quantize_int8(graph, out / MODEL)
-        graph.unlink()
+    if int8 and (made := fp32_export(job)) is not None:
+        quantize_int8(made, out / MODEL)  # the same graph it would export: the same bytes, 10 s sooner
+    else:
+        graph = out / (".fp32.onnx" if int8 else MODEL)
+        export_graph(student, graph)
+        if int8:
+            quantize_int8(graph, out / MODEL)
+            graph.unlink()
     write_tokenizer(student, job.run_dir / "model", out)
     exported = ExportedClassifier(out, threads=job.threads)
     try:
@@ -73,6 +76,19 @@ def build(job) -> Parity:
                                  MIN_AGREEMENT_INT8 if int8 else None)
     finally:
         exported.close()
+
+
+def fp32_export(job) -> Path | None:
+    """The fp32 graph of this run's finished "onnx" export, when there is one and it is intact."""
+    from workbench.export.card import sha256_file
+    from workbench.export.formats import FORMATS
+    from workbench.export.run import export_folder
+
+    folder, _ = export_folder(job.run_dir, job.info, FORMATS["onnx"])
+    if not (folder / "export.json").is_file():
+        return None
+    entry = ExportCard.read(folder).files.get(MODEL)
+    return folder / MODEL if entry and sha256_file(folder / MODEL) == entry.sha256 else None
 
 
 def load(folder: Path, card: ExportCard, threads: int | None = None) -> "ExportedClassifier":

@@ -95,6 +95,12 @@ def export_key(run_dir: Path, fmt: ExportFormat, quant: str | None) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
+def export_folder(run_dir: Path, info: RunInfo, fmt: ExportFormat, quant: str | None = None) -> tuple[Path, str]:
+    """Where the export of ``run_dir`` to ``fmt`` lies (or will), and its full key."""
+    key = export_key(run_dir, fmt, quant)
+    return exports_root() / info.task / info.run_id / f"{fmt.name}{'-' + quant if quant else ''}-{key[:12]}", key
+
+
 def run_export(cfg: ExportConfig) -> ExportResult:
     """Export the run ``cfg.run`` to ``cfg.format`` (or return the same export made before)."""
     run_dir = find_run(cfg.run)
@@ -108,8 +114,7 @@ def run_export(cfg: ExportConfig) -> ExportResult:
     if not (run_dir / "model").is_dir():
         raise ExportError(f"run {info.run_id} has no model/ folder to export; train it again")
     quant = cfg.quant if fmt.name == "gguf" else None
-    key = export_key(run_dir, fmt, quant)
-    folder = exports_root() / info.task / info.run_id / f"{fmt.name}{'-' + quant if quant else ''}-{key[:12]}"
+    folder, key = export_folder(run_dir, info, fmt, quant)
     with run_lock(info.task, STAGE, f"{info.run_id}-{folder.name}"):
         if (folder / CARD).is_file():
             return ExportResult(folder, ExportCard.read(folder), reused=True)
