@@ -42,7 +42,7 @@ class ExportConfig(BaseModel):
     parity_rows: int | None = Field(None, ge=1, le=100_000, description="Held-out rows the parity check runs on; "
                                                                         "default all.")
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads of the exported model's runtime; "
-                                                                "default the settings' WORKBENCH_THREADS (0: all cores).")
+                                                                "default WORKBENCH_THREADS (0: all cores).")
     batch_size: int = Field(32, ge=1, le=4096, description="Texts per batch in the parity check.")
 
     @field_validator("quant")

@@ -60,4 +60,5 @@ def export_format(name: str) -> ExportFormat:
     try:
         return FORMATS[name]
     except KeyError:
-        raise ExportError(f"format {name!r} is not available in this workbench; choose one of {list(FORMATS)}") from None
+        raise ExportError(f"format {name!r} is not available in this workbench; choose one of "
+                          f"{list(FORMATS)}") from None

@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import statistics
 import time
@@ -55,10 +56,10 @@ def build(job) -> Parity:
     """Write model.onnx, the tokenizer and labels.json into ``job.out_dir``; check parity."""
     from workbench.train.predict import load_student
 
-    student = load_student(job.run_dir, device="cpu")
     if not (job.run_dir / "model" / "tokenizer.json").is_file():
         raise ExportError(f"run {job.info.run_id} has no tokenizer.json (a fast tokenizer) in model/; the ONNX "
                           "export runs its tokenizer without transformers")
+    student = load_student(job.run_dir, device="cpu")
     out = job.out_dir
     int8 = job.cfg.format == "onnx-int8"
     if int8 and (made := fp32_export(job)) is not None:
@@ -104,8 +105,6 @@ def export_graph(student, path: Path) -> None:
     enc = student.tokenizer(["where is my parcel", "I was charged twice for one box, please help me"],
                             padding=True, return_tensors="pt")
     batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    import logging
-
     quiet = logging.getLogger("torch.onnx")  # "torchvision is not installed": no vision ops here
     level = quiet.level
     quiet.setLevel(logging.ERROR)
@@ -137,8 +136,6 @@ def _Logits(model, names: list[str]):
 
 
 def quantize_int8(src: Path, dst: Path) -> None:
-    import logging
-
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     level = logging.getLogger().level
