@@ -19,6 +19,7 @@ from typer.core import TyperGroup
 
 from workbench.errors import WorkbenchError
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig
+from workbench.export.config import ExportConfig
 from workbench.generate.config import GenerateConfig
 from workbench.limits import config_error, limits
 from workbench.models import models_for, student_names
@@ -354,8 +355,8 @@ def evaluate(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
     strategies: Optional[str] = typer.Option(None, "--strategies", help=f"Comma-separated: {', '.join(STRATEGIES)}; "
                                              "default all."),
-    students: Optional[str] = typer.Option(None, "--students", help=f"Comma-separated: {', '.join(student_names())} "
-                                           "or .gguf paths; default every bundled student."),
+    students: Optional[str] = typer.Option(None, "--students", help=f"Comma-separated: {', '.join(student_names())}, "
+                                           ".gguf paths or export folders; default every bundled student."),
     run: Optional[list[str]] = typer.Option(None, "--run", "-r", help="Finished train run for the fine-tuned "
                                             "strategies (repeat for more); default the latest of each student."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Retrieval pool: reviewed/v002, synthetic/v001; "
@@ -405,6 +406,28 @@ def serve(
         return
     run_serve(_config(ServeConfig, tasks=task or [], models=model or [], router=router, format=fmt or "pytorch",
                       host=host, port=port, auth=not no_auth), echo=typer.echo)
+
+
+
+@app.command("export")
+def export_cmd(
+    run: str = typer.Option(..., "--run", "-r", help="Run id, <task>/<run-id> or a run folder."),
+    format: str = typer.Option(..., "--format", "-f", help="onnx, onnx-int8 (classify runs); gguf, merged (SFT runs)."),
+    quant: Optional[str] = typer.Option(None, "--quant", help="gguf only: f16, q8_0 or q4_k_m (default)."),
+    parity_rows: Optional[int] = typer.Option(None, "--parity-rows", help="Held-out rows the parity check uses; "
+                                              "default all" + _limits(ExportConfig, "parity_rows") + "."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
+) -> None:
+    """Export a trained student (ONNX, ONNX int8, GGUF, merged), checked against it on the held-out set."""
+    from workbench.export import run_export
+
+    options = {"run": run, "format": format, "parity_rows": parity_rows} | ({"quant": quant} if quant else {})
+    result = run_export(_config(ExportConfig, **options))
+    d, p = result.to_dict(), result.to_dict()["parity"]
+    how = "already exported; returning" if result.reused else "exported"
+    figures = ", ".join(f"{k} {v:.4g}" for k, v in p.items() if isinstance(v, float))
+    _emit(d, as_json, f"{how} {d['run_id']} as {d['format']} ({d['size_bytes'] / 2**20:.1f} MB; parity on "
+                      f"{p['rows']} held-out rows: {figures}) at {d['folder']}")
 
 
 

@@ -116,14 +116,14 @@ def build_teacher(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateCon
 def build_finetuned(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     from workbench.evaluate.strategies import FineTunedScorer
 
-    return FineTunedScorer(cell.source)
+    return FineTunedScorer(cell.source, cfg.threads)
 
 
 def build_finetuned_retrieval(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     """The fine-tuned student's probabilities mixed with the neighbours' vote."""
     from workbench.evaluate.strategies import FineTunedScorer, MixScorer
 
-    return MixScorer(FineTunedScorer(cell.source), _knn(spec, pool, cfg), cfg.retrieval_weight)
+    return MixScorer(FineTunedScorer(cell.source, cfg.threads), _knn(spec, pool, cfg), cfg.retrieval_weight)
 
 
 STRATEGIES: dict[str, Strategy] = {

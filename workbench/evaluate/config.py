@@ -34,8 +34,9 @@ class EvaluateConfig(BaseModel):
 
     task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
     strategies: list[str] | None = Field(None, description=f"Any of {list(STRATEGIES)}; default all.")
-    students: list[str] | None = Field(None, description=f"{', '.join(student_names())} or a .gguf path; "
-                                                         "default every bundled student.")
+    students: list[str] | None = Field(None, description=f"{', '.join(student_names())}, a .gguf path or an "
+                                                         "export folder (a 'finetuned' cell); default every "
+                                                         "bundled student.")
     runs: list[str] | None = Field(None, description="Finished train runs for the fine-tuned strategies; default "
                                                      "the latest finished run of each student of this task.")
     teacher: str | None = Field(None, description="Teacher spec for 'teacher'; default WORKBENCH_TEACHER.")

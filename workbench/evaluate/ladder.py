@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import EvaluateError
 from workbench.evaluate import task_types
+from workbench.export.runtime import is_export
 from workbench.models import find_student, gguf_students, student_names
 from workbench.train.info import RunInfo
 
@@ -61,10 +62,12 @@ class Matrix:
 
 
 def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
-                 has_pool: bool, task_type: str = "classification") -> Matrix:
+                 has_pool: bool, task_type: str = "classification", task: str | None = None) -> Matrix:
     """The cells to score; what cannot run lands in ``skipped`` with the fix.
 
-    Which cells a strategy gets comes from its entry in the task type's strategy registry.
+    Which cells a strategy gets comes from its entry in the task type's strategy registry. An
+    export folder among ``students`` (``workbench export``) is a cell of ``finetuned``, scored
+    through :func:`workbench.export.load_export`.
     """
     from workbench.generate.teachers import TeacherSpec
     from workbench.models import gguf_path
@@ -75,6 +78,9 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
         raise EvaluateError(f"unknown strategies {unknown}; choose from {list(known)}")
     kind = task_types.task_type(task_type)
     m = Matrix()
+    exports = [s for s in students if is_export(s)]
+    students = [s for s in students if s not in exports]
+    _export_cells(m, exports, strategies, kind, task)
     for strategy in strategies:
         entry = kind.STRATEGIES.get(strategy)
         if entry is None:
@@ -87,7 +93,9 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
                 source = str(gguf_path(spec.model)) if spec.kind == "llamacpp" else str(spec)
                 m.cells.append(Cell(strategy, f"teacher:{spec.model}", source))
         elif entry.over == "runs":
-            if not runs:
+            if not runs and exports and strategy == EXPORT_STRATEGY:
+                pass  # the exports are its cells
+            elif not runs:
                 m.skip(strategy, "-", f"no finished {kind.RUN_KIND} run for this task; train one with "
                        "`workbench train --task <task>` or pass --run")
             elif entry.needs_pool and not has_pool:
@@ -110,6 +118,29 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
                 else:
                     m.skip(strategy, student, f"unknown student; use one of {DEFAULT_STUDENTS} or a .gguf path")
     return m
+
+
+# The strategy an export folder is a cell of: the fine-tuned student, as shipped.
+EXPORT_STRATEGY = "finetuned"
+
+
+def _export_cells(m: Matrix, exports: list[str], strategies: list[str], kind, task: str | None) -> None:
+    """One ``finetuned`` cell per export folder whose run fits the task type (and the task)."""
+    from workbench.export import ExportCard
+
+    for folder in exports:
+        card = ExportCard.read(Path(folder))
+        name = f"{Path(card.student).name} {card.format}{'-' + card.quant if card.quant else ''} ({card.run_id})"
+        if EXPORT_STRATEGY not in strategies:
+            m.skip(EXPORT_STRATEGY, name, f"an export is scored by the '{EXPORT_STRATEGY}' strategy; add it to "
+                   "--strategies")
+        elif card.objective != kind.OBJECTIVE:
+            m.skip(EXPORT_STRATEGY, name, f"an export of a {card.objective} run; this task's fine-tuned cells need "
+                   f"a {kind.OBJECTIVE} run's export")
+        elif task is not None and card.task != task:
+            m.skip(EXPORT_STRATEGY, name, f"exported from a run of task {card.task!r}, not {task!r}")
+        else:
+            m.cells.append(Cell(EXPORT_STRATEGY, name, str(Path(folder).expanduser())))
 
 
 def recommend(rows: Sequence[Mapping[str, Any]], metric: str, bar: float) -> Recommendation:

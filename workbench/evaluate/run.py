@@ -53,7 +53,7 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     pool, dataset = _pool(spec, cfg.dataset)
     runs = [find_run(r) for r in cfg.runs] if cfg.runs else latest_finished(spec.name, kind.OBJECTIVE)
     matrix = build_matrix(cfg.strategies or list(STRATEGIES), cfg.students or DEFAULT_STUDENTS,
-                          cfg.teacher or settings.teacher, runs, bool(pool), spec.type)
+                          cfg.teacher or settings.teacher, runs, bool(pool), spec.type, spec.name)
     if not matrix.cells:
         raise EvaluateError("nothing to evaluate: " + "; ".join(f"{s['strategy']} {s['model']}: {s['why']}"
                                                                  for s in matrix.skipped))

@@ -171,23 +171,33 @@ class LlamaScorer(LlamaLM):
 
 
 class FineTunedScorer:
-    """A finished classification run of the Train stage."""
+    """A finished classification run of the Train stage, or an export of one (``workbench export``)."""
 
-    def __init__(self, run: str | Path):
-        from workbench.train import load_student
+    def __init__(self, run: str | Path, threads: int | None = None):
+        from workbench.export import is_export, load_export
 
-        self.student = load_student(run)
+        if is_export(run):
+            self.student = load_export(run, threads=threads)
+            self.parameters, self.disk_bytes = self.student.parameters, self.student.disk_bytes
+            name = Path(run).name
+        else:
+            from workbench.train import load_student
+
+            self.student = load_student(run)
+            self.parameters = torch_parameters(self.student.model)
+            self.disk_bytes = disk_bytes(self.student.run_dir / "model")
+            name = self.student.run_dir.name
         if self.student.objective != "classify":
-            raise ValueError(f"run {self.student.run_dir.name} is a {self.student.objective} run; "
-                             "the classification strategies need a classify run")
-        self.parameters = torch_parameters(self.student.model)
-        self.disk_bytes = disk_bytes(self.student.run_dir / "model")
+            raise ValueError(f"{name} is a {self.student.objective} model; the classification strategies need a "
+                             "classify run")
 
     def score(self, text: str) -> dict[str, float]:
         return self.student.predict_proba([text])[0]
 
     def close(self) -> None:
-        pass
+        close = getattr(self.student, "close", None)
+        if close:
+            close()
 
 
 class MixScorer:

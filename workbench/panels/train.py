@@ -60,6 +60,14 @@ class TrainPanel(Panel):
         self.card = widgets.HTML()
         self.run_button = widgets.Button(description="Train", button_style="primary", icon="play")
         self.run_button.on_click(lambda _: self.run())
+        from workbench.export.formats import FORMATS
+
+        self.export_format = widgets.Dropdown(options=list(FORMATS), value="onnx-int8" if "onnx-int8" in FORMATS
+                                              else None, description="format")
+        self.export_button = widgets.Button(description="Export", icon="box")
+        self.export_button.on_click(lambda _: self.export())
+        self.export_card = widgets.HTML()
+        self.exported = None  # the last ExportResult
         self.result = None
         self.loss_points: list[dict[str, Any]] = []
         self.live_updates = 0  # on_log calls seen in the last run (0 for a frozen run)
@@ -68,7 +76,8 @@ class TrainPanel(Panel):
         super().__init__(f"Train: {config.task}",
                          [widgets.HBox([self.student, self.dataset]),
                           widgets.HBox([self.epochs, self.learning_rate, self.lora_r]),
-                          self.loss_plot, self.metrics, self.card], [self.run_button])
+                          self.loss_plot, self.metrics, self.card, self.export_card],
+                         [self.run_button, self.export_format, self.export_button])
 
     def current_config(self) -> TrainConfig:
         """The config with the widgets' values (validated: a bad value raises here)."""
@@ -88,6 +97,22 @@ class TrainPanel(Panel):
             self.result = result
             self._show(result)
         return self.result
+
+    def export(self):
+        """Export the panel's last run to the chosen format (the same run_export as the CLI)."""
+        from workbench.export import ExportConfig, run_export
+        from workbench.panels.base import PanelError
+
+        with self.busy(f"exporting to {self.export_format.value}"):
+            if self.result is None:
+                raise PanelError("no run to export yet: press Train first (a finished run is returned at once)")
+            self.exported = run_export(ExportConfig(run=str(self.result.run_dir), format=self.export_format.value))
+            self.export_card.value = self.exported._repr_html_()
+            p = self.exported.card.parity
+            self.say(f"{'already exported' if self.exported.reused else 'exported'} {self.exported.folder} "
+                     f"({self.exported.card.size_bytes / 2**20:.1f} MB; label agreement {p.label_agreement}, "
+                     f"latency p50 {p.latency_p50_ms} ms)")
+        return self.exported
 
     def _on_log(self, entry: dict[str, Any]) -> None:
         """Called by the Trainer for each logged dict: redraw the plot now and then."""
