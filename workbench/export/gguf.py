@@ -167,7 +167,7 @@ def build(job: Any):
     num_predict = min(job.spec.generation.max_new_tokens, 4096) if getattr(job, "spec", None) else 256
     (out / "Modelfile").write_text(modelfile(name, before, after, [tok.eos_token or ""], num_predict,
                                              f"{job.info.task}/{job.info.run_id}"), encoding="utf-8")
-    generator = GgufGenerator(out / name, threads=getattr(job.cfg, "threads", None))
+    generator = GgufGenerator(out / name, threads=getattr(job, "threads", None) or getattr(job.cfg, "threads", None))
     try:
         same = prompt_tokens_match(generator, tok)
         notes = [f"quant {quant}; llama.cpp's prompt tokens {'match' if same else 'DIFFER from'} the training "
@@ -178,9 +178,16 @@ def build(job: Any):
         generator.close()
 
 
-def load(folder: Path, card: Any = None) -> GgufGenerator:
+def load(folder: Path, card: Any = None, threads: int | None = None) -> GgufGenerator:
     """The export folder's GGUF as a generator on llama.cpp."""
     found = sorted(Path(folder).glob("*.gguf"))
     if len(found) != 1:
         raise GgufExportError(f"{folder} should hold one .gguf file, not {len(found)}: export it again")
-    return GgufGenerator(found[0], card)
+    return GgufGenerator(found[0], card, threads)
+
+
+def tool_versions() -> dict[str, str]:
+    """What decides the file besides the run's weights: llama.cpp's release (converter, quantizer)."""
+    from importlib.metadata import version
+
+    return {p: version(p) for p in ("llama-cpp-python", "torch", "transformers")}

@@ -52,13 +52,16 @@ class MergedGenerator:
         self.model = AutoModelForCausalLM.from_pretrained(str(self.folder), dtype=torch.float32).to(device).eval()
         self.parameters: int | None = sum(p.numel() for p in self.model.parameters())
         self.disk_bytes: int | None = sum(p.stat().st_size for p in self.folder.iterdir() if p.is_file())
+        self.new_tokens: list[int] = []  # per reply, counted in the student's tokens
 
     def predict(self, texts: list[str] | str, batch_size: int = 8, max_new_tokens: int = 128) -> list[str]:
         """Greedy replies to ``texts`` (the same code path as ``TrainedStudent.predict``)."""
         from workbench.train.predict import check_inputs, generate_replies
 
         texts = check_inputs(texts, batch_size)
-        return generate_replies(self.model, self.tokenizer, texts, batch_size, max_new_tokens, self.device)
+        replies = generate_replies(self.model, self.tokenizer, texts, batch_size, max_new_tokens, self.device)
+        self.new_tokens += [len(self.tokenizer(r, add_special_tokens=False)["input_ids"]) for r in replies]
+        return replies
 
     def close(self) -> None:
         self.model = None
@@ -80,8 +83,16 @@ def build(job: Any):
         exported.close()
 
 
-def load(folder: Path, card: Any = None) -> MergedGenerator:
-    """The merged export as a generator on transformers."""
+def load(folder: Path, card: Any = None, threads: int | None = None) -> MergedGenerator:
+    """The merged export as a generator on transformers. ``threads`` is not applied: torch's thread
+    count belongs to the whole process, not to one model."""
     if not (Path(folder) / "config.json").is_file():
         raise MergedExportError(f"{folder} holds no config.json: it is not a merged export; export it again")
     return MergedGenerator(folder, card)
+
+
+def tool_versions() -> dict[str, str]:
+    """The files are the run's own; only the library that reads them back matters."""
+    from importlib.metadata import version
+
+    return {"transformers": version("transformers")}
