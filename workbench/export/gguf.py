@@ -43,23 +43,23 @@ def gguf_name(info: Any, quant: str) -> str:
     return f"{info.task}-{Path(info.student).name}-{quant}.gguf"
 
 
-def staged(model_dir: Path, stage: Path) -> Path:
-    """``model_dir`` as the converter should read it: its files linked into ``stage``, with a
-    tokenizer config that adds no BOS or EOS of its own.
+def prompt_as_trained(gguf: Path) -> None:
+    """Set the GGUF to add no BOS or EOS of its own (in place: two flags in its header).
 
-    The student was trained on prompts tokenized without special tokens (its chat template
-    writes any it needs: :func:`workbench.train.sft.encode_sft`); llama.cpp, Ollama and LM Studio
-    add a BOS when the GGUF says so, and Gemma's says so. The GGUF must prompt as training did.
+    The student was trained, and answers in ``predict``, on prompts tokenized without special
+    tokens (``add_special_tokens=False``: its chat template writes any it needs;
+    :func:`workbench.train.sft.encode_sft`). llama.cpp, Ollama and LM Studio add a BOS when the
+    GGUF says so, and the converter says so when the tokenizer's post-processor adds one (Gemma's
+    does). The post-processor itself stays: the converter recognises the pre-tokenizer by it.
     """
-    stage.mkdir(parents=True, exist_ok=True)
-    for p in model_dir.iterdir():
-        if p.is_file() and p.name != "tokenizer_config.json":
-            (stage / p.name).symlink_to(p.resolve())
-    config_file = model_dir / "tokenizer_config.json"
-    config = json.loads(config_file.read_text(encoding="utf-8")) if config_file.is_file() else {}
-    config.update(add_bos_token=False, add_eos_token=False)
-    (stage / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
-    return stage
+    from gguf import GGUFReader
+
+    reader = GGUFReader(gguf, "r+")
+    for key in ("tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token"):
+        field = reader.fields.get(key)
+        if field is not None:
+            field.parts[field.data[0]][0] = False
+    reader.data.flush()
 
 
 def convert(model_dir: Path, outfile: Path, tools=None, name: str | None = None) -> Path:
@@ -69,19 +69,19 @@ def convert(model_dir: Path, outfile: Path, tools=None, name: str | None = None)
     tools = tools or find_converter()
     path = os.pathsep.join(filter(None, [str(tools.gguf_py), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    with tempfile.TemporaryDirectory(prefix=".gguf-stage-", dir=outfile.parent) as tmp:
-        cmd = [sys.executable, str(tools.script), str(staged(model_dir, Path(tmp))), "--outtype", "f16",
-               "--outfile", str(outfile), *(["--model-name", name] if name else [])]
-        try:
-            done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise GgufExportError(f"llama.cpp's converter ran past {CONVERT_TIMEOUT_S} s on {model_dir}") from None
+    cmd = [sys.executable, str(tools.script), str(model_dir), "--outtype", "f16", "--outfile", str(outfile),
+           *(["--model-name", name] if name else [])]
+    try:
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=CONVERT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise GgufExportError(f"llama.cpp's converter ran past {CONVERT_TIMEOUT_S} s on {model_dir}") from None
     if done.returncode != 0 or not outfile.is_file():
         tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-6:])
         hint = (" (llama.cpp does not know this tokenizer's pre-tokenizer: the student's tokenizer must be one "
                 "llama.cpp ships a rule for)" if "pre-tokenizer" in tail else "")
         raise GgufExportError(f"llama.cpp's converter (llama-cpp-python {tools.version}) failed on {model_dir}"
                               f"{hint}:\n{tail}")
+    prompt_as_trained(outfile)
     return outfile
 
 
@@ -170,8 +170,9 @@ def build(job: Any):
     generator = GgufGenerator(out / name, threads=getattr(job, "threads", None) or getattr(job.cfg, "threads", None))
     try:
         same = prompt_tokens_match(generator, tok)
-        notes = [f"quant {quant}; llama.cpp's prompt tokens {'match' if same else 'DIFFER from'} the training "
-                 "prompt's"]
+        notes = [f"quant {quant}; " + ("llama.cpp's prompt tokens match the training prompt's" if same else
+                 "llama.cpp's prompt tokens DIFFER from the training prompt's (for Gemma, llama.cpp adds a BOS "
+                 "whatever the file says): replies differ for that too")]
         return reply_parity(generator, reference, heldout_texts(job.heldout, getattr(job.cfg, "parity_rows", None)),
                             parity_new_tokens(job.cfg), notes, prompt_tokens_match=same)
     finally:

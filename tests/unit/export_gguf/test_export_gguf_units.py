@@ -59,18 +59,24 @@ def test_a_classify_run_is_refused_for_gguf_and_merged_before_any_work(make_run_
     require_sft(RunInfo.model_validate(make_run_info(objective="sft", labels=None)), "gguf")
 
 
-def test_the_converter_reads_a_tokenizer_config_that_adds_no_special_tokens(tmp_path):
-    from workbench.export.gguf import staged
+def test_the_gguf_adds_no_special_tokens_the_student_was_not_trained_with(tmp_path):
+    import gguf as gguf_py
 
-    model = tmp_path / "model"
-    model.mkdir()
-    (model / "config.json").write_text("{}")
-    (model / "tokenizer_config.json").write_text(json.dumps({"add_bos_token": True, "bos_token": "<bos>"}))
-    stage = staged(model, tmp_path / "stage")
-    assert (stage / "config.json").is_symlink()
-    assert json.loads((stage / "tokenizer_config.json").read_text()) == {
-        "add_bos_token": False, "bos_token": "<bos>", "add_eos_token": False}
-    assert json.loads((model / "tokenizer_config.json").read_text())["add_bos_token"] is True  # the run's untouched
+    from workbench.export.gguf import prompt_as_trained
+
+    path = tmp_path / "tiny.gguf"
+    writer = gguf_py.GGUFWriter(str(path), "llama")
+    writer.add_add_bos_token(True)
+    writer.add_add_eos_token(True)
+    writer.add_tokenizer_model("gpt2")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    prompt_as_trained(path)
+    fields = gguf_py.GGUFReader(path).fields
+    assert [fields[f"tokenizer.ggml.add_{t}_token"].contents() for t in ("bos", "eos")] == [False, False]
+    assert fields["tokenizer.ggml.model"].contents() == "gpt2"
 
 
 def _sdist(path: Path, names: list[str]) -> Path:
