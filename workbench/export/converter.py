@@ -102,7 +102,7 @@ def ensure_converter(root: Path | None = None, sdist: Path | None = None) -> Con
 
 def fetch_sdist(version: str, dest: Path) -> Path:
     """``pip download`` the release's source archive (pip checks its hash against the index)."""
-    cmd = [sys.executable, "-m", "pip", "download", f"{PACKAGE}=={version}", "--no-binary", ":all:", "--no-deps",
+    cmd = [sys.executable, "-m", "pip", "download", f"{PACKAGE}=={version}", "--no-binary", PACKAGE, "--no-deps",
            "--quiet", "-d", str(dest)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     found = sorted(dest.glob("llama_cpp_python-*.tar.gz"))
