@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup argilla-env chromium demo test bench bench-generate bench-argilla bench-train clean-home
+.PHONY: setup argilla-env llama-tools chromium demo test bench bench-generate bench-argilla bench-train clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,18 @@ $(STAMP): pyproject.toml
 argilla-env: $(STAMP)
 	$(VENV)/bin/workbench argilla install
 
+# llama.cpp's own converter (convert_hf_to_gguf.py, gguf-py) for `workbench export --format gguf`, from
+# the sdist of the installed llama-cpp-python release, into .workbench/tools/ (a no-op once made).
+llama-tools: $(STAMP)
+	$(PY) -m workbench.export.converter
+
 # Debian's chromium for the browser tests (Playwright never downloads a browser here).
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
-setup: $(STAMP) argilla-env chromium
+setup: $(STAMP) argilla-env llama-tools chromium
 
 # The whole loop on the embedded defaults: generate, the local Argilla with review policy auto,
 # train, evaluate, report. The stage notebooks run headless (papermill) into

@@ -12,6 +12,8 @@ up to ``max_new_tokens``.
 - :class:`FineTunedGenerator`: a finished SFT run, prompted exactly as it was trained (its
   chat format around the bare message); with retrieval, the neighbours come first as
   earlier turns of the same chat.
+- :class:`ExportedReplyGenerator`: an export of an SFT run (``workbench export --format gguf|merged``)
+  as it will be shipped, loaded by :func:`workbench.export.load_export`.
 - :class:`OpenAIGenerator`: an OpenAI-compatible teacher (its size is unknown here).
 
 Example:
@@ -123,6 +125,31 @@ class FineTunedGenerator:
 
     def close(self) -> None:
         pass
+
+
+class ExportedReplyGenerator:
+    """An exported SFT student (GGUF on llama.cpp, or merged transformers) writes the reply, greedy,
+    in the prompt it was trained with."""
+
+    def __init__(self, folder: str | Path, max_new_tokens: int, threads: int | None = None):
+        from workbench.export import load_export
+
+        self.model = load_export(folder, threads=threads)
+        if self.model.objective != "sft":
+            raise ValueError(f"export {Path(folder).name} is of a {self.model.objective} run; a generation task "
+                             "needs an SFT run's export")
+        self.max_new_tokens = max_new_tokens
+        self.parameters: int | None = self.model.parameters
+        self.disk_bytes: int | None = self.model.disk_bytes
+        self.new_tokens: list[int] = []
+
+    def generate(self, text: str) -> str:
+        [reply] = self.model.predict([text], batch_size=1, max_new_tokens=self.max_new_tokens)
+        self.new_tokens.append(self.model.new_tokens[-1])
+        return reply
+
+    def close(self) -> None:
+        self.model.close()
 
 
 class OpenAIGenerator:

@@ -2,7 +2,8 @@
 
 - :mod:`~workbench.llamacpp.runtime`: quiet logs, the GGUF's chat template
   (:func:`chat_prompt`), the KV-cache prefix rule (:func:`shared_prefix`) and the
-  re-layout for batched decoding (:func:`batched_gguf`);
+  re-layout for batched decoding (:func:`batched_gguf`) on llama.cpp's quantizer
+  (:func:`quantize_gguf`, which Export uses too);
 - :mod:`~workbench.llamacpp.engine`: :class:`BatchedLlamaCpp`, text generation over
   parallel slots (Generate's teachers, Evaluate's reply generators);
 - :mod:`~workbench.llamacpp.logprobs`: :class:`LlamaLM`, next-token log-probabilities
@@ -27,9 +28,10 @@ from workbench.llamacpp.runtime import (
     PromptTooLongError,
     batched_gguf,
     chat_prompt,
+    quantize_gguf,
     quiet_llama_logs,
     shared_prefix,
 )
 
 __all__ = ["BATCH_WEIGHTS", "BatchedLlamaCpp", "ChatTemplateError", "Completion", "LlamaLM", "PromptTooLongError",
-           "batched_gguf", "chat_prompt", "quiet_llama_logs", "shared_prefix"]
+           "batched_gguf", "chat_prompt", "quantize_gguf", "quiet_llama_logs", "shared_prefix"]

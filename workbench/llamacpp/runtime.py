@@ -108,17 +108,33 @@ def batched_gguf(name_or_path: str, weights: str = "fast") -> Path:
 
 
 def _relayout(src: Path, target: Path, weights: str) -> None:
+    ftype, emb = BATCH_WEIGHTS[weights]
+    quantize_gguf(src, target, ftype, emb)
+
+
+def quantize_gguf(src: Path, target: Path, ftype: str, tensor_type: str | None = None) -> Path:
+    """``src`` quantized by llama.cpp's own ``llama_model_quantize`` to the file type ``ftype``
+    (``MOSTLY_Q4_K_M``, ``MOSTLY_Q8_0``, ...), written beside ``target`` and renamed into place.
+
+    ``tensor_type`` (a ggml type, ``F16``) keeps the token embeddings and output in that type.
+    A file that is quantized already is quantized again (``allow_requantize``).
+
+    Example:
+        >>> quantize_gguf(Path("student-f16.gguf"), Path("student-q4_k_m.gguf"), "MOSTLY_Q4_K_M")  # doctest: +SKIP
+        PosixPath('student-q4_k_m.gguf')
+    """
     import llama_cpp
 
     quiet_llama_logs()
-    ftype, emb = BATCH_WEIGHTS[weights]
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{ftype}")
-    params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{emb}")
+    if tensor_type:
+        params.token_embedding_type = params.output_tensor_type = getattr(llama_cpp, f"GGML_TYPE_{tensor_type}")
     params.allow_requantize = True
     tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), ctypes.byref(params))
     if rc != 0:
         tmp.unlink(missing_ok=True)
-        raise RuntimeError(f"re-laying out {src} as {weights} failed (llama.cpp code {rc})")
+        raise RuntimeError(f"quantizing {src} to {ftype} failed (llama.cpp code {rc})")
     tmp.rename(target)
+    return target

@@ -110,22 +110,28 @@ class TrainedStudent:
         return self._generate(texts, batch_size, max_new_tokens)
 
     def _generate(self, texts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
-        import torch
+        return generate_replies(self.model, self.tokenizer, texts, batch_size, max_new_tokens, self.device)
 
-        from workbench.train.sft import chat_prompt
 
-        tok = self.tokenizer
-        tok.padding_side = "left"  # generation continues from the right edge of every row
-        answers = []
-        for i in range(0, len(texts), batch_size):
-            prompts = [chat_prompt(tok, t) for t in texts[i:i + batch_size]]
-            enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
-            with torch.inference_mode():
-                out = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                          pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-            answers += [s.strip() for s in tok.batch_decode(out[:, enc["input_ids"].shape[1]:],
-                                                            skip_special_tokens=True)]
-        return answers
+def generate_replies(model, tok, texts: list[str], batch_size: int, max_new_tokens: int, device: str = "cpu"
+                     ) -> list[str]:
+    """Greedy replies of a causal LM to ``texts``, each in the SFT chat prompt it was trained with
+    (:func:`workbench.train.sft.chat_prompt`); a merged export answers through this too."""
+    import torch
+
+    from workbench.train.sft import chat_prompt
+
+    tok.padding_side = "left"  # generation continues from the right edge of every row
+    answers = []
+    for i in range(0, len(texts), batch_size):
+        prompts = [chat_prompt(tok, t) for t in texts[i:i + batch_size]]
+        enc = tok(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+        with torch.inference_mode():
+            out = model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
+                                 pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
+        answers += [s.strip() for s in tok.batch_decode(out[:, enc["input_ids"].shape[1]:],
+                                                        skip_special_tokens=True)]
+    return answers
 
 
 def load_student(run: str | Path, adapter: bool = False, device: str = "auto") -> TrainedStudent:

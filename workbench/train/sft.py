@@ -34,6 +34,11 @@ def chat_prompt(tok, text: str) -> str:
     if getattr(tok, "chat_template", None):
         return tok.apply_chat_template([{"role": "user", "content": text}], tokenize=False,
                                        add_generation_prompt=True)
+    return plain_prompt(text)
+
+
+def plain_prompt(text: str) -> str:
+    """The prompt layout of a student whose tokenizer has no chat template (an exported GGUF too)."""
     return f"### Input\n{text}\n### Response\n"
 
 

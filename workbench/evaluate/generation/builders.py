@@ -95,14 +95,17 @@ def build_teacher(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateCon
 
 
 def build_finetuned(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
-    """The SFT student, on the message alone."""
-    from workbench.evaluate.generators import FineTunedGenerator
+    """The SFT student, on the message alone: the run, or an export of it (GGUF, merged) as shipped."""
+    from workbench.evaluate.generators import ExportedReplyGenerator, FineTunedGenerator
+    from workbench.export import is_export
 
+    if is_export(cell.source):
+        return ExportedReplyGenerator(cell.source, max_new_tokens(spec, cfg), cfg.threads)
     return FineTunedGenerator(cell.source, max_new_tokens(spec, cfg), None)
 
 
 def build_finetuned_retrieval(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
-    """The SFT student shown the pool's nearest pairs."""
+    """The SFT student shown the pool's nearest pairs (a run: an export answers single messages only)."""
     from workbench.evaluate.generators import FineTunedGenerator
 
     knn = _knn(pool)
