@@ -34,6 +34,11 @@ class Parity(JsonRecord):
     exact_match: float | None = Field(None, description="Generators: share of identical greedy replies.")
     rouge_l: float | None = Field(None, description="Generators: mean ROUGE-L between the two replies.")
     latency_p50_ms: float | None = Field(None, description="Median latency of one message through the export.")
+    tokens_per_s: float | None = Field(None, description="Generators: the export's reply tokens per second.")
+    reference_tokens_per_s: float | None = Field(None, description="Generators: the transformers student's, "
+                                                                   "on the same messages.")
+    prompt_tokens_match: bool | None = Field(None, description="GGUF: llama.cpp tokenizes the training prompt "
+                                                               "to the same tokens as the student.")
     notes: list[str] = Field(default_factory=list)
 
 

@@ -44,6 +44,8 @@ class ExportConfig(BaseModel):
     threads: int | None = Field(None, ge=1, le=256, description="CPU threads of the exported model's runtime; "
                                                                 "default WORKBENCH_THREADS (0: all cores).")
     batch_size: int = Field(32, ge=1, le=4096, description="Texts per batch in the parity check.")
+    parity_max_new_tokens: int = Field(64, ge=1, le=4096, description="Generators: reply tokens the parity "
+                                                                      "check compares.")
 
     @field_validator("quant")
     @classmethod

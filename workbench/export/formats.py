@@ -44,7 +44,11 @@ FORMATS: dict[str, ExportFormat] = {
                          "workbench.export.onnx"),
     "onnx-int8": ExportFormat("onnx-int8", ("classify",), "ONNX with int8 dynamic quantization of the weights "
                               "(onnxruntime), tokenizer and labels", "workbench.export.onnx"),
-    # The lead registers "gguf" (workbench.export.gguf) and "merged" (workbench.export.merged) here.
+    "gguf": ExportFormat("gguf", ("sft",), "GGUF (F16, Q8_0 or Q4_K_M) through llama.cpp's own converter and "
+                         "quantizer, with an Ollama Modelfile: runs in llama.cpp, Ollama, LM Studio",
+                         "workbench.export.gguf"),
+    "merged": ExportFormat("merged", ("sft",), "the merged model as safetensors with its tokenizer "
+                           "(transformers from_pretrained)", "workbench.export.merged"),
 }
 
 

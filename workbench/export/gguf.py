@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.export.replies import heldout_texts, parity_new_tokens, reply_parity, require_sft
+from workbench.export.replies import heldout_texts, reply_parity, require_sft
 
 # --quant -> llama.cpp's file type (None: the converter's F16 as it is).
 QUANTS = {"f16": None, "q8_0": "MOSTLY_Q8_0", "q4_k_m": "MOSTLY_Q4_K_M"}
@@ -155,7 +155,7 @@ def build(job: Any):
     from workbench.train.predict import load_student
 
     require_sft(job.info, "gguf")
-    quant = getattr(job.cfg, "quant", None) or "q4_k_m"
+    quant = job.cfg.quant
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = gguf_name(job.info, quant)
@@ -163,17 +163,17 @@ def build(job: Any):
     reference = load_student(job.run_dir, device="cpu")
     tok = reference.tokenizer
     before, after = prompt_parts(tok)
-    num_predict = min(job.spec.generation.max_new_tokens, 4096) if getattr(job, "spec", None) else 256
+    num_predict = min(job.spec.generation.max_new_tokens, 4096) if job.spec else 256
     (out / "Modelfile").write_text(modelfile(name, before, after, [tok.eos_token or ""], num_predict,
                                              f"{job.info.task}/{job.info.run_id}"), encoding="utf-8")
-    generator = GgufGenerator(out / name, threads=getattr(job, "threads", None) or getattr(job.cfg, "threads", None))
+    generator = GgufGenerator(out / name, threads=job.threads)
     try:
         same = prompt_tokens_match(generator, tok)
         notes = [f"quant {quant}; " + ("llama.cpp's prompt tokens match the training prompt's" if same else
                  "llama.cpp's prompt tokens DIFFER from the training prompt's (for Gemma, llama.cpp adds a BOS "
                  "whatever the file says): replies differ for that too")]
-        return reply_parity(generator, reference, heldout_texts(job.heldout, getattr(job.cfg, "parity_rows", None)),
-                            parity_new_tokens(job.cfg), notes, prompt_tokens_match=same)
+        return reply_parity(generator, reference, heldout_texts(job.heldout, job.cfg.parity_rows),
+                            job.cfg.parity_max_new_tokens, notes, prompt_tokens_match=same)
     finally:
         generator.close()
 

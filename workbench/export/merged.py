@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.export.replies import heldout_texts, parity_new_tokens, reply_parity, require_sft
+from workbench.export.replies import heldout_texts, reply_parity, require_sft
 
 
 class MergedExportError(WorkbenchError):
@@ -77,8 +77,8 @@ def build(job: Any):
     exported = MergedGenerator(out)
     try:
         reference = load_student(job.run_dir, device="cpu")
-        return reply_parity(exported, reference, heldout_texts(job.heldout, getattr(job.cfg, "parity_rows", None)),
-                            parity_new_tokens(job.cfg), ["the run's merged model as it is (safetensors, float32)"])
+        return reply_parity(exported, reference, heldout_texts(job.heldout, job.cfg.parity_rows),
+                            job.cfg.parity_max_new_tokens, ["the run's merged model as it is (safetensors, float32)"])
     finally:
         exported.close()
 

@@ -18,13 +18,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from workbench.errors import WorkbenchError
-
-# The longest reply parity asks for: long enough to compare, short enough for a 2-core CPU.
-PARITY_NEW_TOKENS = 64
+from workbench.export.config import ExportError
 
 
-class ExportRefusedError(WorkbenchError):
+class ExportRefusedError(ExportError):
     """A run this format cannot export (a classifier asked for a generator's format)."""
 
 
@@ -41,11 +38,6 @@ def require_sft(info: Any, fmt: str) -> None:
         raise ExportRefusedError(
             f"run {info.run_id} is a {info.objective} run; format {fmt!r} exports SFT (reply) students only: "
             "export a classifier with --format onnx or --format onnx-int8")
-
-
-def parity_new_tokens(cfg: Any) -> int:
-    """The reply length parity asks for: the config's ``parity_max_new_tokens``, else :data:`PARITY_NEW_TOKENS`."""
-    return getattr(cfg, "parity_max_new_tokens", None) or PARITY_NEW_TOKENS
 
 
 def heldout_texts(rows: list[dict], limit: int | None) -> list[str]:
@@ -86,7 +78,7 @@ def timed_replies(model: Any, texts: list[str], max_new_tokens: int) -> tuple[li
     return replies, seconds
 
 
-def reply_parity(exported: Any, reference: Any, texts: list[str], max_new_tokens: int = PARITY_NEW_TOKENS,
+def reply_parity(exported: Any, reference: Any, texts: list[str], max_new_tokens: int,
                  notes: list[str] | None = None, **extra: Any):
     """The :class:`~workbench.export.card.Parity` of ``exported`` against the transformers
     ``reference`` (a :class:`~workbench.train.predict.TrainedStudent`) on ``texts``; ``extra``
