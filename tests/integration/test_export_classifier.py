@@ -126,3 +126,18 @@ def test_an_export_is_a_cell_of_the_ladder(exported):
     assert cell.disk_mb < torch_cell.disk_mb and cell.parameters
     agree = sum(a == b for a, b in zip(cell.predictions, torch_cell.predictions)) / len(cell.predictions)
     assert agree >= 0.9 and not result.skipped
+
+
+def test_the_service_serves_the_int8_export_with_its_labels(exported):
+    from fastapi.testclient import TestClient
+
+    from workbench.serve import ServeConfig, build_app
+
+    _, results = exported
+    texts = [r["text"] for r in load_task("support_intents").heldout_examples()][:40]
+    expected = load_export(results["onnx-int8"].folder).predict(texts)
+    with TestClient(build_app(ServeConfig(tasks=["support_intents"], format="onnx-int8", auth=False))) as client:
+        models = client.get("/v1/models").json()
+        body = client.post("/v1/tasks/support_intents/classify", json={"texts": texts}).json()
+    assert str(results["onnx-int8"].folder) in json.dumps(models)  # the export, not the PyTorch run
+    assert [r["label"] for r in body["results"]] == expected

@@ -44,7 +44,7 @@ from workbench.train.predict import find_run
 
 STAGE = "export"
 # Bumped when what an exporter writes changes without a tool version changing: a new address.
-LAYOUT = 1
+LAYOUT = 2  # 2: int8 weights per channel, 7-bit
 
 
 @dataclass

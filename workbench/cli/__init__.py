@@ -10,92 +10,19 @@ Example:
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any, Optional
 
 import typer
-from typer.core import TyperGroup
 
+from workbench.cli.base import _config, _emit, _fail, _limits, app, tasks_app
 from workbench.errors import WorkbenchError
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig
-from workbench.export.config import ExportConfig
 from workbench.generate.config import GenerateConfig
-from workbench.limits import config_error, limits
+from workbench.limits import limits
 from workbench.models import models_for, student_names
-from workbench.review.config import ReviewConfig
-from workbench.serve.config import ServeConfig
 from workbench.train.config import TrainConfig
 
-
-class _Workbench(TyperGroup):
-    """The root command: the one place a :class:`WorkbenchError` becomes a message and an exit code.
-
-    In the group rather than a wrapper script, so that ``CliRunner().invoke(app, ...)`` (the tests
-    and notebooks), ``python -m workbench.cli`` and the installed ``workbench`` behave the same.
-    """
-
-    def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
-        except WorkbenchError as err:
-            # Exit code 3 (review pending) is not a failure: the pipeline comes back later.
-            pending = err.exit_code == 3
-            typer.secho(f"{'waiting' if pending else 'error'}: {err}", err=True,
-                        fg=typer.colors.YELLOW if pending else typer.colors.RED)
-            raise typer.Exit(err.exit_code) from None
-
-
-app = typer.Typer(cls=_Workbench, help="SLM Workbench: synthetic data, review, small students, evaluation.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-tasks_app = typer.Typer(help="List, show and validate task specs.", no_args_is_help=True)
-app.add_typer(tasks_app, name="tasks")
-
-
-def _fail(message: str) -> None:
-    # For the CLI's own option checks; errors from the stages go through _Workbench.invoke.
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-# Config fields whose option is not simply --<field> (``runs`` is given as a repeated --run).
-_OPTIONS = {"runs": "--run"}
-
-
-def _option(field: str) -> str:
-    return _OPTIONS.get(field, "--" + field.replace("_", "-"))
-
-
-def _config(cls, **options):
-    """``cls(**options)``, with a value out of range told in plain words as the option to fix.
-
-    ``--n 0`` -> "--n must be between 1 and 100000 (you gave 0): rows wanted in the dataset"; the
-    bounds and the words come from the config's fields (:mod:`workbench.limits`), as a notebook
-    gets them, with the option's name for the field's.
-    """
-    from pydantic import ValidationError
-
-    from workbench.errors import ConfigError
-
-    try:
-        return cls(**options)
-    except ConfigError as err:  # a stage config: the same words, named as options
-        if getattr(err, "validation", None) is None:
-            raise
-        raise config_error(cls, err.validation, option=_option) from None
-    except ValidationError as exc:  # PipelineConfig
-        raise config_error(cls, exc, option=_option) from None
-
-
-def _limits(cls, field: str) -> str:
-    return f" ({limits(cls, field)})"
-
-
-def _emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(payload, default=str) + "\n")
-    else:
-        typer.echo(human)
+__all__ = ["app"]
 
 
 @tasks_app.command("list")
@@ -187,122 +114,6 @@ def models(as_json: bool = typer.Option(False, "--json")) -> None:
                                    for k, v in rows.items()))
 
 
-review_app = typer.Typer(help="Send synthetic data to Argilla for review and bring reviewed data back.",
-                         no_args_is_help=True)
-app.add_typer(review_app, name="review")
-
-
-def _review_config(**kw):
-    return _config(ReviewConfig, **{k: v for k, v in kw.items() if v is not None})
-
-
-@review_app.command("push")
-def review_push(task: str = typer.Option(..., "--task", help="Task name."),
-                version: Optional[str] = typer.Option(None, help="Synthetic version (default the latest)."),
-                dataset: Optional[str] = typer.Option(None, help="Argilla dataset name (default the task name)."),
-                workspace: Optional[str] = typer.Option(None, help="Argilla workspace (default 'workbench')."),
-                as_json: bool = typer.Option(False, "--json")) -> None:
-    """Push a synthetic version; records already in Argilla are left alone."""
-    from workbench.review import run_push
-
-    result = run_push(_review_config(task=task, version=version, dataset=dataset, workspace=workspace))
-    _emit(result.to_dict(), as_json, str(result))
-
-
-@review_app.command("status")
-def review_status_cmd(task: str = typer.Option(..., "--task", help="Task name."),
-                      dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
-                      as_json: bool = typer.Option(False, "--json")) -> None:
-    """Review progress, overall and per reviewer."""
-    from workbench.review import review_status
-
-    result = review_status(_review_config(task=task, dataset=dataset, workspace=workspace))
-    _emit(result.to_dict(), as_json, str(result))
-
-
-@review_app.command("pull")
-def review_pull(task: str = typer.Option(..., "--task", help="Task name."),
-                policy: str = typer.Option("human", help="human | wait (stop until reviewed) | auto (auto-reviewer)."),
-                min_reviewed: Optional[int] = typer.Option(None, help="For --policy wait: records needed (default all"
-                                                           "; " + limits(ReviewConfig, "min_reviewed") + ")."),
-                dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
-                as_json: bool = typer.Option(False, "--json")) -> None:
-    """Write a reviewed version with every decision and its lineage."""
-    from workbench.review import run_pull
-
-    if policy not in ("human", "wait", "auto"):
-        _fail(f"--policy must be human, wait or auto, not {policy!r}")
-    result = run_pull(_review_config(task=task, policy=policy, min_reviewed=min_reviewed,
-                                     dataset=dataset, workspace=workspace))
-    _emit(result.to_dict(), as_json, str(result))
-
-
-argilla_app = typer.Typer(help="The local Argilla: install, up, down, status, credentials, reindex.",
-                          no_args_is_help=True)
-app.add_typer(argilla_app, name="argilla")
-
-
-def _local_argilla(host: Optional[str] = None, port: Optional[int] = None):
-    # Without --host/--port: the running one (where `up` started it), else the settings' port.
-    from workbench.review.server.local import LocalArgilla
-
-    return LocalArgilla.from_settings(host=host, port=port)
-
-
-@argilla_app.command("install")
-def argilla_install() -> None:
-    """Create argilla-server's own virtualenv under the home (once)."""
-    typer.echo("preparing argilla-server's own environment (about a minute the first time)...")
-    typer.echo(f"argilla-server environment ready at {_local_argilla().install()}")
-
-
-@argilla_app.command("up")
-def argilla_up(host: Optional[str] = typer.Option(None, help="Bind address; loopback unless you say otherwise."),
-               port: Optional[int] = typer.Option(None, help="Port (default 6900 or WORKBENCH_ARGILLA_PORT)."),
-               as_json: bool = typer.Option(False, "--json")) -> None:
-    """Start Argilla (server, UI, worker, Redis) and wait until it answers; safe to repeat."""
-    if host and host not in ("127.0.0.1", "localhost", "::1"):
-        typer.secho(f"warning: binding {host} exposes Argilla beyond this machine; anyone who can reach "
-                    "it can try to log in", fg=typer.colors.YELLOW, err=True)
-    status = _local_argilla(host, port).up()
-    _emit(status.to_dict(), as_json, f"{status}\nopen {status.url} (login: `workbench argilla credentials`)")
-
-
-_HOST = typer.Option(None, help="Its bind address (default: where `up` started it).")
-_PORT = typer.Option(None, help="Its port (default: where `up` started it, else 6900 or WORKBENCH_ARGILLA_PORT).")
-
-
-@argilla_app.command("down")
-def argilla_down(host: Optional[str] = _HOST, port: Optional[int] = _PORT) -> None:
-    """Stop every Argilla process; the data stays for the next `up`."""
-    _local_argilla(host, port).down()
-    typer.echo("argilla stopped")
-
-
-@argilla_app.command("status")
-def argilla_status(host: Optional[str] = _HOST, port: Optional[int] = _PORT,
-                   as_json: bool = typer.Option(False, "--json")) -> None:
-    """Each process, health, and the counts of datasets and records."""
-    status = _local_argilla(host, port).status()
-    _emit(status.to_dict(), as_json, str(status))
-
-
-@argilla_app.command("credentials")
-def argilla_credentials(as_json: bool = typer.Option(False, "--json")) -> None:
-    """The owner's login and API key (the only command that shows them)."""
-    creds = _local_argilla().credentials()
-    _emit({"url": creds.url, "username": creds.username, "password": creds.password, "api_key": creds.api_key},
-          as_json, f"url: {creds.url}\nusername: {creds.username}\npassword: {creds.password}\n"
-                   f"api_key: {creds.api_key}")
-
-
-@argilla_app.command("reindex")
-def argilla_reindex() -> None:
-    """Rebuild the search index from Argilla's database (with Argilla stopped)."""
-    _local_argilla().reindex()
-    typer.echo("search index rebuilt")
-
-
 @app.command()
 def train(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
@@ -385,52 +196,6 @@ def evaluate(
                                      f"plan: {result.plan_path or 'none (generation tasks have no per-label plan)'}")
 
 
-@app.command()
-def serve(
-    task: Optional[list[str]] = typer.Option(None, "--task", "-t", help="Serve the task's latest finished run; repeat."),
-    model: Optional[list[str]] = typer.Option(None, "--model", help="TASK=PATH: serve a run or export folder as TASK."),
-    router: Optional[str] = typer.Option(None, "--router", help="A classification task whose labels are served tasks "
-                                         "(POST /v1/route)."),
-    fmt: Optional[list[str]] = typer.Option(None, "--format", help="pytorch (default), onnx, onnx-int8, gguf[-quant], "
-                                            "merged; or TASK=FORMAT for one task. The export must exist."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Bind address; loopback unless you say otherwise."),
-    port: int = typer.Option(8321, "--port", help="Port" + _limits(ServeConfig, "port") + "."),
-    no_auth: bool = typer.Option(False, "--no-auth", help="No API key (refused on a non-loopback host)."),
-    show_key: bool = typer.Option(False, "--show-key", help="Print the API key (made if missing) and where it is."),
-) -> None:
-    """Serve students over HTTP: classify, OpenAI-compatible chat, a router, /metrics."""
-    from workbench.serve import api_key, key_path, run_serve
-
-    if show_key:
-        typer.echo(f"{api_key()}\n(kept in {key_path()}; send it as 'Authorization: Bearer <key>')")
-        return
-    run_serve(_config(ServeConfig, tasks=task or [], models=model or [], router=router, format=fmt or "pytorch",
-                      host=host, port=port, auth=not no_auth), echo=typer.echo)
-
-
-
-@app.command("export")
-def export_cmd(
-    run: str = typer.Option(..., "--run", "-r", help="Run id, <task>/<run-id> or a run folder."),
-    format: str = typer.Option(..., "--format", "-f", help="onnx, onnx-int8 (classify runs); gguf, merged (SFT runs)."),
-    quant: Optional[str] = typer.Option(None, "--quant", help="gguf only: f16, q8_0 or q4_k_m (default)."),
-    parity_rows: Optional[int] = typer.Option(None, "--parity-rows", help="Held-out rows the parity check uses; "
-                                              "default all" + _limits(ExportConfig, "parity_rows") + "."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
-) -> None:
-    """Export a trained student (ONNX, ONNX int8, GGUF, merged), checked against it on the held-out set."""
-    from workbench.export import run_export
-
-    options = {"run": run, "format": format, "parity_rows": parity_rows} | ({"quant": quant} if quant else {})
-    result = run_export(_config(ExportConfig, **options))
-    d, p = result.to_dict(), result.to_dict()["parity"]
-    how = "already exported; returning" if result.reused else "exported"
-    figures = ", ".join(f"{k} {v:.4g}" for k, v in p.items() if isinstance(v, float))
-    _emit(d, as_json, f"{how} {d['run_id']} as {d['format']} ({d['size_bytes'] / 2**20:.1f} MB; parity on "
-                      f"{p['rows']} held-out rows: {figures}) at {d['folder']}")
-
-
-
 pipeline_app = typer.Typer(help="Run the stage notebooks in order with papermill.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
 
@@ -474,5 +239,5 @@ def pipeline_run(
     _emit(result.to_dict(), as_json, "\n".join(lines))
 
 
-if __name__ == "__main__":
-    app(prog_name="workbench")
+# The other command groups register themselves on ``app`` when imported.
+from workbench.cli import deploy, review  # noqa: E402,F401
