@@ -297,7 +297,7 @@ def main() -> int:
         "onnx_int8_macro_f1": abs(figures["onnx_int8_macro_f1_delta"]) * 100 <= TARGET_F1_POINTS,
         "service_p95_c8": figures["service_p95_ratio_c8"] <= TARGET_SERVICE_P95,
         "gguf_tokens_per_s": figures["gguf_tokens_per_s_ratio"] >= TARGET_GGUF_SPEEDUP,
-        "gguf_replies_match": generation["rouge_l"] >= 0.5,
+        "gguf_replies_match": generation["exact_match"] >= 0.5,  # "matching on most held-out inputs"
     }
     figures["targets_met"] = checks
     rows = _rows(figures)
@@ -342,7 +342,8 @@ def _rows(f: dict) -> list[str]:
     rows.append(f"| {day} | {where} | SmolLM2-135M SFT, GGUF Q4_K_M ({g['gguf_mb']:.0f} MB) in llama.cpp | "
                 f"{g['gguf_tokens_per_s']:.1f} tok/s, exact match {g['exact_match']:.0%}, ROUGE-L {g['rouge_l']:.2f} "
                 f"({g['prompts']} held-out prompts) | transformers fp32 {g['transformers_tokens_per_s']:.1f} tok/s | "
-                f"**{f['gguf_tokens_per_s_ratio']:.2f}x** | >= 3x: {'meets' if met['gguf_tokens_per_s'] else 'MISSES'} |")
+                f"**{f['gguf_tokens_per_s_ratio']:.2f}x** | >= 3x: {'meets' if met['gguf_tokens_per_s'] else 'MISSES'}; "
+                f"replies match: {'meets' if met['gguf_replies_match'] else 'MISSES'} |")
     return rows
 
 
