@@ -46,6 +46,7 @@ class ExportConfig(BaseModel):
     batch_size: int = Field(32, ge=1, le=4096, description="Texts per batch in the parity check.")
     parity_max_new_tokens: int = Field(64, ge=1, le=4096, description="Generators: reply tokens the parity "
                                                                       "check compares.")
+    progress: bool = Field(True, description="Show tqdm progress bars (the reply parity check takes minutes).")
 
     @field_validator("quant")
     @classmethod

@@ -173,7 +173,8 @@ def build(job: Any):
                  "llama.cpp's prompt tokens DIFFER from the training prompt's (for Gemma, llama.cpp adds a BOS "
                  "whatever the file says): replies differ for that too")]
         return reply_parity(generator, reference, heldout_texts(job.heldout, job.cfg.parity_rows),
-                            job.cfg.parity_max_new_tokens, notes, prompt_tokens_match=same)
+                            job.cfg.parity_max_new_tokens, notes, progress=job.cfg.progress,
+                            prompt_tokens_match=same)
     finally:
         generator.close()
 

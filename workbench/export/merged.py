@@ -78,7 +78,8 @@ def build(job: Any):
     try:
         reference = load_student(job.run_dir, device="cpu")
         return reply_parity(exported, reference, heldout_texts(job.heldout, job.cfg.parity_rows),
-                            job.cfg.parity_max_new_tokens, ["the run's merged model as it is (safetensors, float32)"])
+                            job.cfg.parity_max_new_tokens, ["the run's merged model as it is (safetensors, float32)"],
+                            progress=job.cfg.progress)
     finally:
         exported.close()
 

@@ -68,10 +68,14 @@ def parity_figures(replies: list[str], reference: list[str], seconds: list[float
     }
 
 
-def timed_replies(model: Any, texts: list[str], max_new_tokens: int) -> tuple[list[str], list[float]]:
-    """``model.predict`` on one message at a time: the replies and each one's seconds."""
+def timed_replies(model: Any, texts: list[str], max_new_tokens: int, progress: str | None = None
+                  ) -> tuple[list[str], list[float]]:
+    """``model.predict`` on one message at a time: the replies and each one's seconds
+    (with a tqdm bar named ``progress``, if given: a parity check on CPU takes minutes)."""
+    from tqdm.auto import tqdm
+
     replies, seconds = [], []
-    for text in texts:
+    for text in tqdm(texts, desc=progress, unit="reply", disable=progress is None, leave=False):
         start = time.perf_counter()
         replies += model.predict([text], batch_size=1, max_new_tokens=max_new_tokens)
         seconds.append(time.perf_counter() - start)
@@ -79,14 +83,14 @@ def timed_replies(model: Any, texts: list[str], max_new_tokens: int) -> tuple[li
 
 
 def reply_parity(exported: Any, reference: Any, texts: list[str], max_new_tokens: int,
-                 notes: list[str] | None = None, **extra: Any):
+                 notes: list[str] | None = None, progress: bool = False, **extra: Any):
     """The :class:`~workbench.export.card.Parity` of ``exported`` against the transformers
     ``reference`` (a :class:`~workbench.train.predict.TrainedStudent`) on ``texts``; ``extra``
     figures are kept in it too."""
     from workbench.export.card import Parity
 
-    replies, seconds = timed_replies(exported, texts, max_new_tokens)
-    ref_replies, ref_seconds = timed_replies(reference, texts, max_new_tokens)
+    replies, seconds = timed_replies(exported, texts, max_new_tokens, "parity: export" if progress else None)
+    ref_replies, ref_seconds = timed_replies(reference, texts, max_new_tokens, "parity: student" if progress else None)
     tok = reference.tokenizer
     count = lambda rs: [len(tok(r, add_special_tokens=False)["input_ids"]) for r in rs]  # noqa: E731
     figures = parity_figures(replies, ref_replies, seconds, ref_seconds, count(replies), count(ref_replies))
