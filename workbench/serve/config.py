@@ -13,15 +13,19 @@ Example:
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from workbench.export.config import ExportConfig
 from workbench.limits import stage_config
 from workbench.train.predict import MAX_BATCH_SIZE
 
 LOOPBACK = "127.0.0.1"
-FORMATS = ("pytorch", "onnx", "onnx-int8", "gguf", "gguf-f16", "gguf-q8_0", "gguf-q4_k_m", "merged")
+# The run itself, every export format, and a GGUF named by its quant: read off ExportConfig, so a
+# format added to the export stage is servable by name.
+_EXPORTS, _QUANTS = (get_args(ExportConfig.model_fields[f].annotation) for f in ("format", "quant"))
+FORMATS = ("pytorch", *_EXPORTS, *(f"gguf-{q}" for q in _QUANTS))
 
 
 def is_loopback(host: str) -> bool:

@@ -14,7 +14,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,13 +68,15 @@ def latest_run(task: str) -> Path:
 
 def find_export(run_dir: Path, fmt: str) -> Path:
     """The export of ``run_dir`` in ``fmt`` (``onnx-int8``, ``gguf`` or ``gguf-q8_0``, ...)."""
+    from workbench.export.card import CARD, ExportCard
+    from workbench.export.run import exports_root
+
     info = RunInfo.read(run_dir)
-    root = get_settings().home / "exports" / info.task / info.run_id
+    root = exports_root() / info.task / info.run_id
     found = []
-    for card_path in sorted(root.glob("*/export.json")):
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        names = {card.get("format")} | ({f"{card['format']}-{card.get('quant')}"} if card.get("quant") else set())
-        if fmt in names:
+    for card_path in sorted(root.glob(f"*/{CARD}")):
+        card = ExportCard.read(card_path)
+        if fmt in {card.format, f"{card.format}-{card.quant}"}:
             found.append(card_path.parent)
     if len(found) == 1:
         return found[0]
@@ -90,13 +91,13 @@ def find_export(run_dir: Path, fmt: str) -> Path:
 
 def load_path(path: str | Path, device: str = "auto") -> tuple[Any, str]:
     """A run folder (or run id) or an export folder, loaded: (model, format)."""
-    folder = Path(path).expanduser()
-    if (folder / "export.json").is_file():
-        from workbench.export.runtime import load_export
-
-        model = load_export(folder)
-        return model, str(getattr(getattr(model, "card", None), "format", None) or "export")
+    from workbench.export.card import CARD, ExportCard
+    from workbench.export.runtime import is_export, load_export
     from workbench.train.predict import load_student
+
+    folder = Path(path).expanduser()
+    if is_export(folder):
+        return load_export(folder), ExportCard.read(folder / CARD).format
 
     return load_student(path, device=device), "pytorch"
 
