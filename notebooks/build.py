@@ -65,6 +65,25 @@ else:
 """),
 ]
 
+LABEL = [
+    code("""
+label = LabelPanel(LabelConfig(task=task, budget=budget, strategy=strategy, pseudo_labels=pseudo_labels,
+                               push=push, dataset=argilla_dataset))
+if not interactive:
+    press(label)
+label
+"""),
+    code("""
+if label.result is None:
+    print("Press Label above, then run this cell.")
+else:
+    record("pool_version", label.result.record.pool_version)
+    record("to_review", len(label.result.record.chosen))
+    record("per_label", label.result.record.per_label)
+    record("out_of_scope", label.result.record.abstained)
+"""),
+]
+
 TRAIN = [
     code("""
 train = TrainPanel(TrainConfig(task=task, student=student, dataset=dataset, epochs=epochs, max_steps=max_steps))
@@ -168,6 +187,30 @@ from workbench.review import ReviewConfig
 from workbench.review.connection import ensure_argilla
 """),
         *REVIEW,
+    ],
+    "05_label.ipynb": [
+        md("""
+# Label the team's own messages
+The task's `unlabeled:` file (a ticket export, a chat log) becomes a versioned pool; the current
+student (the latest fine-tuned run, else a classifier on MiniLM vectors of the seeds and reviewed
+rows) labels every message, and the `budget` it is least sure about, spread over the intents, go
+to Argilla with its label as the suggestion. Review them in 2, pull, train, and label again.
+"""),
+        params(f"""
+task = "clinc_bank"
+budget = 30          # messages people review this round
+strategy = "default" # default | margin | cluster | random
+pseudo_labels = False  # also save the messages the student is sure about, for training
+push = True          # False: choose and show only
+argilla_dataset = None  # the dataset's name in Argilla; None: the task's name
+{INTERACTIVE}
+"""),
+        code("""
+from workbench.label import LabelConfig
+from workbench.notebook import press, record
+from workbench.panels import LabelPanel
+"""),
+        *LABEL,
     ],
     "03_train.ipynb": [
         md("""

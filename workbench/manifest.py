@@ -175,6 +175,8 @@ class ReviewedManifest(Manifest):
     argilla: ArgillaSource | None = None
     policy: str | None = Field(None, description="The pull policy: wait, partial or auto.")
     parent_synthetic_versions: list[str] | None = Field(None, description="Synthetic versions the records came from.")
+    pool_versions: list[str] | None = Field(None, description="Unlabeled-pool versions its real messages came from.")
+    sources: dict[str, int] | None = Field(None, description="Rows per source: synthetic (a teacher's) or real.")
     reviewed: int | None = Field(None, description="Records with a decision (the rows of the version).")
     unreviewed: int | None = Field(None, description="Records nobody has decided yet (left out).")
     decisions: dict[str, int] | None = Field(None, description="accepted / corrected / discarded counts.")

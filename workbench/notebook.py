@@ -45,9 +45,11 @@ from workbench.errors import ConfigError, WorkbenchError
 from workbench.stage_progress import PROGRESS_ENV, forward_progress, text_progress
 
 RECORD_MIME = "application/vnd.workbench.record+json"
-STAGES = ("generate", "review", "train", "evaluate")
-NOTEBOOKS = {"generate": "01_generate.ipynb", "review": "02_review.ipynb", "train": "03_train.ipynb",
-             "evaluate": "04_evaluate.ipynb"}
+STAGES = ("generate", "label", "review", "train", "evaluate")
+# label is asked for by name: it needs a task with an `unlabeled:` message log.
+DEFAULT_STAGES = ("generate", "review", "train", "evaluate")
+NOTEBOOKS = {"generate": "01_generate.ipynb", "label": "05_label.ipynb", "review": "02_review.ipynb",
+             "train": "03_train.ipynb", "evaluate": "04_evaluate.ipynb"}
 # Where the repository keeps its notebooks (the package is installed editable from it).
 DEFAULT_NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -115,7 +117,8 @@ class PipelineConfig(BaseModel):
     task: str = Field(description="Task name; passed to every notebook as the `task` parameter.")
     parameters: dict[str, Any] = Field(default_factory=dict, description="Notebook parameters (n, teacher, student, "
                                        "policy, ...); each notebook gets those its parameters cell declares.")
-    stages: list[str] = Field(default_factory=lambda: list(STAGES), description=f"In order; any of {list(STAGES)}.")
+    stages: list[str] = Field(default_factory=lambda: list(DEFAULT_STAGES),
+                              description=f"In order; any of {list(STAGES)}.")
     pipeline_id: str = Field("default", description="Run folder name under <home>/pipelines/<task>/. Run again into "
                                                     "the same folder, stages whose inputs did not change are skipped.")
     notebooks: Path = Field(DEFAULT_NOTEBOOKS, description="Folder holding the stage notebooks.")

@@ -6,7 +6,7 @@ from pathlib import Path
 from workbench.llamacpp import shared_prefix
 
 WORKBENCH = Path(__file__).resolve().parents[2] / "workbench"
-STAGES = ("generate", "review", "train", "evaluate", "panels", "cli", "notebook")
+STAGES = ("generate", "review", "train", "label", "export", "evaluate", "panels", "cli", "notebook")
 
 
 def test_a_prompt_keeps_the_prefix_it_shares_with_the_cached_one():

@@ -127,13 +127,15 @@ def train(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (a quick look; "
                                             + limits(TrainConfig, "max_steps") + ")."),
     seed: int = typer.Option(0, "--seed", help="Same config and seed, same model" + _limits(TrainConfig, "seed") + "."),
+    pseudo_labels: bool = typer.Option(False, "--pseudo-labels", help="Add the latest pseudo-labelled pool messages "
+                                       "(`workbench label --pseudo-labels`)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Fine-tune a student on a dataset version; the same command resumes after a kill."""
     from workbench.train import run_train
 
     result = run_train(_config(TrainConfig, task=task, student=student, dataset=dataset, epochs=epochs, method=method,
-                                   max_steps=max_steps, seed=seed))
+                                   max_steps=max_steps, seed=seed, pseudo_labels=pseudo_labels))
     d = result.to_dict()
     how = "already trained by this same command; returning the frozen run" if result.reused else "trained"
     scores = ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in d["metrics"].items()
@@ -156,6 +158,12 @@ def predict(
 
     text = check_inputs(text, batch_size, names=("--text", "--batch-size"))  # before the model loads
     student = load_student(run)
+    if student.objective == "classify" and student.scope is not None:  # the abstention, with its score
+        scoped = student.predict_scoped(text, batch_size=batch_size)
+        _emit({"run": student.run_dir.name, "predictions": [{"text": t, "prediction": p.label, **p.to_dict()}
+                                                            for t, p in zip(text, scoped)]},
+              as_json, "\n".join(f"{p.label}\t{p.scope_score:.3f}\t{t}" for t, p in zip(text, scoped)))
+        return
     outputs = student.predict(text, batch_size=batch_size)
     _emit({"run": student.run_dir.name, "predictions": [{"text": t, "prediction": p} for t, p in zip(text, outputs)]},
           as_json, "\n".join(f"{p}\t{t}" for t, p in zip(text, outputs)))
@@ -215,12 +223,12 @@ def pipeline_run(
     parameter: Optional[list[str]] = typer.Option(None, "--parameter", "-p", help="Notebook parameter name=value "
                                                   "(YAML value); repeat. E.g. -p n=60 -p policy=auto."),
     stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated; default generate,review,train,"
-                                         "evaluate."),
+                                         "evaluate; label (a task with an `unlabeled:` log) before review."),
     pipeline_id: str = typer.Option("default", "--id", help="Run folder under <home>/pipelines/<task>/; stages whose "
                                     "inputs did not change since the last run into it are skipped."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
-    """Execute notebooks 01..04 headless; skip stages already done; keep every executed notebook."""
+    """Execute the stage notebooks headless; skip stages already done; keep every executed notebook."""
     from workbench.notebook import PipelineConfig, run_pipeline
 
     params = dict(_parameter(p) for p in parameter or [])

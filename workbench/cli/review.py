@@ -1,4 +1,5 @@
-"""`workbench review ...` and `workbench argilla ...`: review in Argilla, and the local Argilla server."""
+"""`workbench label`, `workbench review ...` and `workbench argilla ...`: choosing real messages to review,
+review in Argilla, and the local Argilla server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Optional
 import typer
 
 from workbench.cli.base import _config, _emit, _fail, app
+from workbench.label.config import LabelConfig
 from workbench.limits import limits
 from workbench.review.config import ReviewConfig
 
@@ -125,3 +127,27 @@ def argilla_reindex() -> None:
     """Rebuild the search index from Argilla's database (with Argilla stopped)."""
     _local_argilla().reindex()
     typer.echo("search index rebuilt")
+
+
+@app.command("label")
+def label(task: str = typer.Option(..., "--task", help="Task name; its spec names the `unlabeled:` message log."),
+          budget: int = typer.Option(30, help="Messages sent to people for review this round (" +
+                                     limits(LabelConfig, "budget") + ")."),
+          strategy: str = typer.Option("default", help="default (least sure per predicted intent, no near-copies)"
+                                       ", margin, cluster or random (the control)."),
+          model: str = typer.Option("auto", help="auto (latest fine-tuned student, else embeddings), embeddings, "
+                                    "or a run."),
+          seed: int = typer.Option(0, help="Seed of the random and cluster strategies."),
+          pseudo_labels: bool = typer.Option(False, "--pseudo-labels", help="Also save the messages the model is "
+                                             "sure about as pseudo-labels (train with --pseudo-labels)."),
+          push: bool = typer.Option(True, "--push/--no-push", help="Send the chosen messages to Argilla."),
+          dataset: Optional[str] = typer.Option(None), workspace: Optional[str] = typer.Option(None),
+          as_json: bool = typer.Option(False, "--json")) -> None:
+    """Label the task's real messages with the student and send the ones worth a look to review."""
+    from workbench.label import run_label
+
+    cfg = _config(LabelConfig, **{k: v for k, v in dict(
+        task=task, budget=budget, strategy=strategy, model=model, seed=seed, pseudo_labels=pseudo_labels,
+        push=push, dataset=dataset, workspace=workspace).items() if v is not None})
+    result = run_label(cfg)
+    _emit(result.to_dict(), as_json, str(result))

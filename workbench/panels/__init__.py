@@ -6,8 +6,9 @@ progress, results and errors in place.
 
 from workbench.panels.evaluate import EvaluatePanel
 from workbench.panels.generate import GeneratePanel
+from workbench.panels.label import LabelPanel
 from workbench.panels.review import ReviewPanel
 from workbench.panels.task import TaskPanel
 from workbench.panels.train import TrainPanel
 
-__all__ = ["EvaluatePanel", "GeneratePanel", "ReviewPanel", "TaskPanel", "TrainPanel"]
+__all__ = ["EvaluatePanel", "GeneratePanel", "LabelPanel", "ReviewPanel", "TaskPanel", "TrainPanel"]

@@ -137,10 +137,20 @@ def decide(spec: TaskSpec, record: dict, questions: dict, users: dict) -> dict |
                reviewers=sorted(users.get(r["user_id"], r["user_id"]) for r in deciders),
                agreement=unit_agreement([str(a) for a in answers]),
                rating=sum(ratings) / len(ratings) if ratings else None,
-               source_version=(record.get("metadata") or {}).get("version"),
-               teacher=(record.get("metadata") or {}).get("teacher"))
+               **_lineage(record.get("metadata") or {}))
     row["_answers"] = {users.get(r["user_id"], r["user_id"]): str(a) for r, a in zip(deciders, answers)}
     return row
+
+
+def _lineage(metadata: dict) -> dict:
+    """Where a record came from: ``source`` (``synthetic``, a teacher's row; ``real``, a message of the
+    task's own log the student labelled), the version it was pushed from, and its teacher or student."""
+    source = metadata.get("source") or "synthetic"  # records pushed before sources were recorded
+    real = source == "real"
+    return {"source": source, "source_version": None if real else metadata.get("version"),
+            "pool_version": metadata.get("version") if real else None,
+            "teacher": None if real else metadata.get("teacher"),
+            "labelled_by": metadata.get("teacher") if real else None}
 
 
 def team_agreement(rows: list[dict]) -> dict:
@@ -173,6 +183,7 @@ def summarize(spec: TaskSpec, rows: list[dict], unreviewed: int) -> dict:
     return {"reviewed": len(rows), "unreviewed": unreviewed,
             "decisions": {k: decisions.get(k, 0) for k in ("accepted", "corrected", DISCARDED)},
             "decided_by": dict(Counter(r["decided_by"] for r in rows)),
+            "sources": dict(Counter(r["source"] for r in rows)),
             "per_label": dict(sorted(kept_labels.items())), "acceptance_by_suggested_label": acceptance,
             "agreement": team_agreement(rows)}
 
@@ -208,9 +219,11 @@ def _pull(cfg: ReviewConfig, spec: TaskSpec) -> PullResult:
         r.pop("_answers")
     rows.sort(key=lambda r: r["id"])
     parents = sorted({r["source_version"] for r in rows if r["source_version"]})
+    pools = sorted({r["pool_version"] for r in rows if r["pool_version"]})
     manifest = ReviewedManifest(task=spec.name, type=spec.type, kind="reviewed", spec_hash=spec.spec_hash(),
                                 argilla={"url": url, "workspace": cfg.workspace, "dataset": dataset.name},
-                                policy=cfg.policy, parent_synthetic_versions=parents, **counts)
+                                policy=cfg.policy, parent_synthetic_versions=parents, pool_versions=pools,
+                                **counts)
     previous = latest_version(spec.name, "reviewed")
     if previous is not None and previous.manifest.data_sha256 == data_hash(rows):
         return PullResult(previous, url, True, counts)

@@ -18,14 +18,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from workbench.errors import WorkbenchError
-from workbench.tasks import TaskSpec
+from workbench.tasks import OUT_OF_SCOPE, TaskSpec
 
 if TYPE_CHECKING:
     import argilla as rg
 
 VECTOR_NAME = "minilm"
 VECTOR_DIM = 384
-METADATA = {"teacher": "terms", "template": "terms", "version": "terms", "similarity": "float", "length": "integer"}
+# ``source`` tells reviewers a real message (the team's own log, labelled by the student) from a
+# teacher's synthetic one; ``confidence`` is the student's calibrated confidence, to sort by.
+METADATA = {"teacher": "terms", "template": "terms", "version": "terms", "similarity": "float", "length": "integer",
+            "source": "terms", "confidence": "float"}
 
 
 class ReviewError(WorkbenchError, RuntimeError):
@@ -47,6 +50,13 @@ def answer_question(spec: TaskSpec) -> str:
                       f"for the {'label' if spec.type == 'classification' else 'corrected reply'}")
 
 
+def review_labels(spec: TaskSpec) -> list[str]:
+    """The choices of the label question: the task's labels, and "none of these" (``out_of_scope``)
+    when the task abstains on messages that fit no intent."""
+    oos = spec.out_of_scope is not None and spec.out_of_scope.enabled
+    return spec.label_names + ([OUT_OF_SCOPE] if oos else [])
+
+
 def build_settings(spec: TaskSpec) -> "rg.Settings":
     """The Argilla settings for a task spec's review."""
     import argilla as rg
@@ -57,7 +67,8 @@ def build_settings(spec: TaskSpec) -> "rg.Settings":
     questions = []
     for q in spec.review.questions:
         if q.kind == "label":
-            questions.append(rg.LabelQuestion(name=q.name, title=q.title, labels=spec.label_names, required=q.required))
+            questions.append(rg.LabelQuestion(name=q.name, title=q.title, labels=review_labels(spec),
+                                              required=q.required))
         elif q.kind == "multi_label":
             questions.append(rg.MultiLabelQuestion(name=q.name, title=q.title, labels=spec.label_names,
                                                    required=q.required))

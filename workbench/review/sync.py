@@ -158,7 +158,7 @@ def _records(spec: TaskSpec, rows: list[dict], version: str, teacher: str, progr
                                        agent=agent)
         else:
             suggestion = rg.Suggestion(question, row["output"], agent=agent)
-        metadata = {"teacher": teacher, "template": row.get("template", ""), "version": version,
+        metadata = {"source": "synthetic", "teacher": teacher, "template": row.get("template", ""), "version": version,
                     "similarity": float(row.get("max_similarity") or 0.0), "length": int(row.get("chars") or 0)}
         records.append(rg.Record(id=row["id"], fields={f: row[f] for f in text_fields(spec)}, metadata=metadata,
                                  suggestions=[suggestion], vectors={VECTOR_NAME: vector.tolist()}))
@@ -171,25 +171,30 @@ def existing_ids(dataset) -> set[str]:
 
 def run_push(cfg: ReviewConfig) -> PushResult:
     """Send a synthetic version to Argilla (only its records not already there)."""
-    from tqdm.auto import tqdm
-
     spec = load_task(cfg.task)
     version = get_version(spec.name, cfg.version) if cfg.version else latest_version(spec.name)
     if version is None:
         raise ReviewError(f"no synthetic data for {spec.name!r} yet: run `workbench generate --task {spec.name}`")
-    _, url, dataset = open_dataset(cfg, spec, create=True)
     rows = [dict(r) for r in version.load()]
-    new, sent = rows, 0  # until the ids in Argilla are known, every row is still to send
+    teacher = getattr(version.manifest, "teacher", None) or "unknown"
+    return send_rows(cfg, spec, rows, version.version,
+                     lambda batch: _records(spec, batch, version.version, teacher, progress=False))
+
+
+def send_rows(cfg: ReviewConfig, spec: TaskSpec, rows: list[dict], version: str, to_records) -> PushResult:
+    """Log the ``rows`` (each with an ``id``) not yet in the task's review dataset, in batches;
+    ``to_records(batch)`` makes their Argilla records. Shared by synthetic and real messages."""
+    from tqdm.auto import tqdm
+
+    _, url, dataset = open_dataset(cfg, spec, create=True)
+    new, sent, present = rows, 0, set()  # until the ids in Argilla are known, every row is still to send
     try:
         present = existing_ids(dataset)
         new = [r for r in rows if r["id"] not in present]
-        teacher = getattr(version.manifest, "teacher", None) or "unknown"
-        with tqdm(total=len(new), desc=f"push {spec.name} {version.version}", unit="rec",
-                  disable=not cfg.progress) as bar:
+        with tqdm(total=len(new), desc=f"push {spec.name} {version}", unit="rec", disable=not cfg.progress) as bar:
             for start in range(0, len(new), cfg.batch_size):
                 batch = new[start:start + cfg.batch_size]
-                dataset.records.log(_records(spec, batch, version.version, teacher, progress=False),
-                                    batch_size=cfg.batch_size)
+                dataset.records.log(to_records(batch), batch_size=cfg.batch_size)
                 sent += len(batch)
                 bar.update(len(batch))
     except httpx.TransportError:  # the server went away (killed, stopped, network): nothing is lost
@@ -197,8 +202,26 @@ def run_push(cfg: ReviewConfig) -> PushResult:
         again = "start it with `workbench argilla up`" if local else "check that it is up"
         raise ReviewError(f"lost the connection to Argilla at {url} during push: {sent} of {len(new)} records "
                           f"sent; {again} and push again: records already sent are not duplicated") from None
-    return PushResult(url, dataset.name, cfg.workspace, version.version, len(new), len(rows) - len(new),
+    return PushResult(url, dataset.name, cfg.workspace, version, len(new), len(rows) - len(new),
                       len(present) + len(new))
+
+
+def real_records(spec: TaskSpec, rows: list[dict], version: str, agent: str, vectors: np.ndarray):
+    """Argilla records for real messages: the student's label as the suggestion, its calibrated
+    confidence as the suggestion's score and as metadata (reviewers sort by it), ``source: real``.
+
+    ``rows`` hold ``id``, ``text``, ``label`` (the student's) and ``confidence``.
+    """
+    import argilla as rg
+
+    question, agent = answer_question(spec), suggestion_agent(agent)
+    return [rg.Record(id=row["id"], fields={"text": row["text"]},
+                      metadata={"source": "real", "version": version, "teacher": agent,
+                                "confidence": round(float(row["confidence"]), 4), "length": len(row["text"])},
+                      suggestions=[rg.Suggestion(question, row["label"], score=round(float(row["confidence"]), 4),
+                                                 agent=agent)],
+                      vectors={VECTOR_NAME: vector.tolist()})
+            for row, vector in zip(rows, vectors)]
 
 
 def review_status(cfg: ReviewConfig) -> ReviewStatus:

@@ -58,6 +58,12 @@ class TrainConfig(BaseModel):
     # head's prototypes and training rows, lifted held-out macro-F1 from ~0.70 to ~0.82.
     train_on_seeds: bool = Field(True, description="Add the task's seed examples (real messages) to the training "
                                                    "rows; encoder heads start from their labels' seed prototypes.")
+    # 2: a message from the team's own log, checked by a person, is worth more than a teacher's
+    # imitation; repeated in the training rows (not in validation) rather than a per-row loss weight.
+    real_weight: int = Field(2, ge=1, le=10, description="Times each reviewed real message (from `workbench label`) "
+                             "counts against one synthetic row.")
+    pseudo_labels: bool = Field(False, description="Add the latest pseudo-labelled pool messages (`workbench label "
+                                "--pseudo-labels`): decided_by model, counted once, below real rows.")
     early_stopping_patience: int = Field(2, ge=1, le=100,
                                          description="Evaluations without improvement before stopping.")
     checkpoint_every: int | None = Field(None, ge=1, le=1_000_000,

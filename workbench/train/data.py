@@ -23,7 +23,7 @@ import numpy as np
 
 from workbench.errors import WorkbenchError
 from workbench.store import DatasetVersion, get_version, latest_version
-from workbench.tasks import TaskSpec
+from workbench.tasks import OUT_OF_SCOPE, TaskSpec
 
 
 class TrainDataError(WorkbenchError, ValueError):
@@ -31,6 +31,7 @@ class TrainDataError(WorkbenchError, ValueError):
 
 
 KINDS = ("reviewed", "synthetic")
+PSEUDO_KIND = "pseudo"  # pool messages the student labelled itself (written by the label stage)
 
 
 def resolve_dataset(task: str, ref: str | None) -> DatasetVersion:
@@ -65,6 +66,9 @@ class TrainRows:
     dropped: dict[str, int] = field(default_factory=dict)
     teachers: list[str] = field(default_factory=list)  # from the rows' own 'teacher' column (reviewed data)
     sources: list[str] = field(default_factory=list)  # synthetic versions the reviewed rows came from
+    pools: list[str] = field(default_factory=list)  # unlabeled-pool versions its real messages came from
+    real: set[str] = field(default_factory=set)  # normalised texts of the reviewed real messages
+    pseudo_labelled: int = 0  # pool messages the student labelled itself, added by add_pseudo_labels
 
     @property
     def label_counts(self) -> dict[str, int]:
@@ -85,6 +89,8 @@ def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
     rows: list[dict[str, str]] = []
     teachers: set[str] = set()
     sources: set[str] = set()
+    pools: set[str] = set()
+    real: set[str] = set()
     for i, raw in enumerate(data):
         row: dict[str, Any] = raw
         if row.get("decision") == "discarded":  # a reviewer threw it out
@@ -96,16 +102,22 @@ def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
         if _norm(row[columns[0]]) in heldout:
             dropped["in_heldout"] += 1
             continue
+        if spec.type == "classification" and row["label"] == OUT_OF_SCOPE:  # a reviewer's "none of these"
+            dropped["out_of_scope"] += 1
+            continue
         if spec.type == "classification" and row["label"] not in labels:
             raise TrainDataError(f"dataset {version.kind}/{version.version}, row {i}: label {row['label']!r} "
                                  f"is not a label of task {spec.name!r} ({sorted(labels)}); fix the row or the spec")
         rows.append({c: row[c] for c in columns})
         teachers.update([row["teacher"]] if row.get("teacher") else [])
         sources.update([row["source_version"]] if row.get("source_version") else [])
+        pools.update([row["pool_version"]] if row.get("pool_version") else [])
+        if row.get("source") == "real":
+            real.add(_norm(row[columns[0]]))
     if not rows:
         raise TrainDataError(f"dataset {version.kind}/{version.version} of {spec.name!r} has no usable rows "
                              f"(dropped: {dict(dropped)})")
-    result = TrainRows(rows, dict(dropped), sorted(teachers), sorted(sources))
+    result = TrainRows(rows, dict(dropped), sorted(teachers), sorted(sources), sorted(pools), real)
     if spec.type == "classification" and len(result.label_counts) < 2:
         only = next(iter(result.label_counts))
         raise TrainDataError(f"dataset {version.kind}/{version.version} of {spec.name!r} has one label only "
@@ -136,6 +148,27 @@ def add_seeds(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str
             seen.add(_norm(seed[columns[0]]))
             added.append({c: seed[c] for c in columns})
     return list(rows) + added, len(added)
+
+
+def weigh_real(rows: list[dict[str, str]], real: set[str], times: int) -> list[dict[str, str]]:
+    """``rows`` with each reviewed real message repeated ``times`` times in all (training rows only:
+    a repeat in validation would only count the same answer twice)."""
+    column = "text" if rows and "text" in rows[0] else "input"
+    return [r for r in rows for _ in range(times if _norm(r[column]) in real else 1)]
+
+
+def add_pseudo_labels(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str, str]], str | None, int]:
+    """``rows`` plus the latest pseudo-labelled pool messages (``workbench label --pseudo-labels``) that
+    are not among them; returns the rows, the version added (or None) and how many were added."""
+    version = latest_version(spec.name, PSEUDO_KIND)
+    if version is None:
+        raise TrainDataError(f"task {spec.name!r} has no pseudo-labels yet: run `workbench label --task {spec.name} "
+                             "--pseudo-labels` first, or train without pseudo_labels")
+    seen = {_norm(r["text"]) for r in rows}
+    labels = set(spec.label_names)
+    added = [{"text": r["text"], "label": r["label"]} for r in version.load()
+             if r["label"] in labels and _norm(r["text"]) not in seen]
+    return list(rows) + added, f"{PSEUDO_KIND}/{version.version}", len(added)
 
 
 def prototype_texts(train_rows: list[dict[str, str]], spec: TaskSpec) -> dict[str, list[str]]:

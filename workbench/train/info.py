@@ -40,6 +40,8 @@ class DatasetLineage(JsonRecord):
     spec_hash: str | None = Field(None, description="Task-spec hash the data was made under.")
     parent_version: str | None = None
     source_versions: list[str] | None = Field(None, description="Reviewed data: the synthetic versions it came from.")
+    pool_versions: list[str] | None = Field(None, description="Reviewed data: the unlabeled-pool versions its real "
+                                            "messages came from.")
 
 
 class Hyperparameters(JsonRecord):
@@ -59,6 +61,8 @@ class Hyperparameters(JsonRecord):
     checkpoint_every: int | None = None
     class_weights: bool = Field(description="Loss weighted by inverse label frequency (classification only).")
     train_on_seeds: bool | None = Field(None, description="Task seed examples added to the training rows.")
+    real_weight: int | None = Field(None, description="Times a reviewed real message counts (data with real rows).")
+    pseudo_labels: str | None = Field(None, description="The pseudo-label version added, weighted like synthetic rows.")
     lora_r: int | None = Field(None, description="LoRA runs only.")
     lora_alpha: int | None = Field(None, description="LoRA runs only.")
     lora_dropout: float | None = Field(None, description="LoRA runs only.")
@@ -73,6 +77,9 @@ class RowCounts(JsonRecord):
     seeds_added: int | None = Field(None, description="Task seed examples added to the training rows.")
     dropped: dict[str, int] = Field(description="Rows left out, per reason (discarded, too_long, ...).")
     label_counts: dict[str, int] | None = Field(None, description="Classification: rows per label.")
+    real: int | None = Field(None, description="Reviewed real messages among the rows (before weighting).")
+    pseudo_labelled: int | None = Field(None, description="Pool messages the student labelled itself "
+                                        "(decided_by: model).")
 
 
 class RunInfo(JsonRecord):

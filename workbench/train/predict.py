@@ -13,7 +13,10 @@ Example:
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
+
+import numpy as np
 
 from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
@@ -103,11 +106,38 @@ class TrainedStudent:
         return [dict(zip(self.labels, map(float, row))) for row in probs]
 
     def predict(self, texts: list[str] | str, batch_size: int = 32, max_new_tokens: int = 128) -> list[str]:
-        """Labels (classification) or answers (SFT, greedy) for ``texts``; an empty text is refused."""
+        """Labels (classification) or answers (SFT, greedy) for ``texts``; an empty text is refused.
+
+        A run of a task with ``out_of_scope`` on answers ``out_of_scope`` for a message that fits
+        no intent (:meth:`predict_scoped` says with which score).
+        """
         texts = check_inputs(texts, batch_size)
         if self.objective == "classify":
-            return [self.labels[i] for i in self.logits(texts, batch_size).argmax(-1).tolist()]
+            return [p.label for p in self.predict_scoped(texts, batch_size)]
         return self._generate(texts, batch_size, max_new_tokens)
+
+    @cached_property
+    def scope(self):
+        """The run's out-of-scope gate (:mod:`workbench.train.scope`), or None."""
+        from workbench.train.scope import Scope
+
+        return Scope.load(self.run_dir)
+
+    def predict_scoped(self, texts: list[str] | str, batch_size: int = 32) -> list:
+        """Per text a :class:`~workbench.train.scope.Prediction`: label, probability, abstention and score."""
+        from workbench.tasks import OUT_OF_SCOPE
+        from workbench.train.scope import Prediction
+
+        texts = check_inputs(texts, batch_size)
+        probs = self.logits(texts, batch_size).softmax(-1)
+        top, index = probs.max(-1)
+        scores = self.scope.scores(texts) if self.scope is not None else [None] * len(texts)
+        out = []
+        for p, i, score in zip(top.tolist(), index.tolist(), scores):
+            gone = score is not None and bool(self.scope.gate.abstains(np.array([score]))[0])
+            out.append(Prediction(OUT_OF_SCOPE if gone else self.labels[i], p, gone,
+                                  None if score is None else float(score)))
+        return out
 
     def _generate(self, texts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
         return generate_replies(self.model, self.tokenizer, texts, batch_size, max_new_tokens, self.device)

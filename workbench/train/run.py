@@ -48,7 +48,8 @@ from workbench.models import models_for
 from workbench.store import run_folder
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
-from workbench.train.data import TrainDataError, add_seeds, load_rows, resolve_dataset, split_rows
+from workbench.train.data import (TrainDataError, add_pseudo_labels, add_seeds, load_rows, resolve_dataset, split_rows,
+                                  weigh_real)
 from workbench.train.hardware import HardwareChoice
 from workbench.train.info import STAGE, RunInfo
 from workbench.train.students import resolve_student
@@ -160,6 +161,14 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     data = load_rows(version, spec)
     manifest = version.manifest
     hp = _hyperparameters(cfg, spec, objective)
+    pseudo = None
+    if cfg.pseudo_labels:
+        if objective != "classify":
+            raise ConfigError("pseudo_labels: only classification tasks have them; train without pseudo_labels")
+        data.rows, pseudo, data.pseudo_labelled = add_pseudo_labels(data.rows, spec)
+        hp["pseudo_labels"] = pseudo  # part of the run key: other pseudo-labels, another run
+    if data.real:  # only then: a run key of data without real rows stays what it was
+        hp["real_weight"] = cfg.real_weight
     key = _run_key({"spec": spec.spec_hash(), "data": manifest.data_sha256, "student": student.name,
                     "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
     run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{version.kind}-{version.version}-{key}", create=True)
@@ -184,6 +193,8 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
     rows, seeds_added = add_seeds(data.rows, spec) if cfg.train_on_seeds else (data.rows, 0)
     train_rows, val_rows = split_rows(rows, hp["validation_fraction"], cfg.seed,
                                       stratify="label" if objective == "classify" else None)
+    if data.real:
+        train_rows = weigh_real(train_rows, data.real, hp["real_weight"])
     set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
     path = student.path()
     parts = trainer_builder(objective)(spec, path, hp, train_rows, val_rows)
@@ -207,6 +218,13 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
 
     trainable, total_params = trainable_parameters(trainer.model)
     _export(trainer.model, parts.tokenizer, run_dir, cfg.method)
+    if objective == "classify":
+        from workbench.train.scope import fit_scope
+
+        scope = fit_scope(run_dir, spec, train_rows, val_rows)  # None unless the task has out_of_scope on
+        if scope is not None:
+            metrics.update({"out_of_scope_threshold": round(scope.threshold, 6),
+                            "out_of_scope_validation_in_scope_loss": round(scope.validation_in_scope_loss, 6)})
     dropped = {**data.dropped, **({"too_long": parts.dropped_too_long} if parts.dropped_too_long else {})}
     info = RunInfo(
         task=spec.name, type=spec.type, objective=objective, method=cfg.method, run_id=run_dir.name,
@@ -215,7 +233,9 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
         dataset=_lineage(version, manifest, data), spec_hash=spec.spec_hash(),
         hyperparameters={**hp, "effective_batch_size": hardware.batch_size},
         rows={"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
-              "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None},
+              "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None,
+              **({"real": len(data.real)} if data.real else {}),
+              **({"pseudo_labelled": data.pseudo_labelled} if hp.get("pseudo_labels") else {})},
         metrics=metrics, train={k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
         steps=trainer.state.global_step, resumed_from_step=int(resume.name.split("-")[-1]) if resume else None,
         trainable_parameters=trainable, total_parameters=total_params, hardware=hardware.to_dict(),
@@ -263,7 +283,8 @@ def _lineage(version, manifest, data) -> dict[str, Any]:
             "data_sha256": manifest.data_sha256,
             "teacher": (manifest.teacher if synthetic else None) or ", ".join(data.teachers) or None,
             "spec_hash": manifest.spec_hash, "parent_version": manifest.parent_version,
-            "source_versions": (manifest.parent_synthetic_versions if reviewed else None) or data.sources or None}
+            "source_versions": (manifest.parent_synthetic_versions if reviewed else None) or data.sources or None,
+            **({"pool_versions": data.pools} if data.pools else {})}
 
 
 def _trim_log(run_dir: Path, resume: Path | None) -> None:

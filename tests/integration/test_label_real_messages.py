@@ -1,0 +1,146 @@
+"""User story: a team brings its own message log; the student labels it, people review only the
+messages worth a look in Argilla, and the next student trains on them and knows what fits no intent.
+
+One module-scoped round on a small copy of clinc_bank (its spec, a 300-message pool with planted
+duplicates, a 120-row validation slice) against the local Argilla: import the pool, label, push 30,
+review some through the SDK (accept, correct, "none of these"), pull, train a tiny run, predict.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from workbench.settings import get_settings
+
+rg = pytest.importorskip("argilla")
+pytestmark = pytest.mark.slow
+
+REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+POOL = 300
+
+
+def _small_clinc(root):
+    """prompts/clinc_bank with a 300-message pool (plus an exact and a near copy) and 120 validation rows."""
+    data = root / "data"
+    shutil.copytree(REPO / "datasets" / "clinc_bank", data)
+    texts = [json.loads(line)["text"] for line in (data / "unlabeled.jsonl").read_text().splitlines()][:POOL]
+    texts += [texts[0], texts[1].upper() + "  "]  # an exact copy, and one that differs in case and spaces only
+    (data / "unlabeled.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    val = (data / "validation.jsonl").read_text().splitlines()
+    (data / "validation.jsonl").write_text("\n".join(val[::5]) + "\n")
+    spec_dir = root / "prompts" / "clinc_bank"
+    shutil.copytree(REPO / "prompts" / "clinc_bank", spec_dir)
+    yaml = (spec_dir / "task.yaml").read_text().replace("../../datasets/clinc_bank/", "../../data/")
+    (spec_dir / "task.yaml").write_text(yaml)
+    return root / "prompts"
+
+
+@pytest.fixture(scope="module")
+def round_one(module_home, local_argilla, tmp_path_factory):
+    """(label result, pull result, train result), made once in a home of the module's own."""
+    from workbench.label import LabelConfig
+    from workbench.review import ReviewConfig, run_pull
+    from workbench.tasks import load_task
+    from workbench.train import TrainConfig, run_train
+
+    prompts = _small_clinc(tmp_path_factory.mktemp("clinc"))
+    mp = pytest.MonkeyPatch()
+    with module_home("label_home"):
+        mp.setenv("WORKBENCH_PROMPTS_DIR", str(prompts))
+        mp.setenv("WORKBENCH_ARGILLA_URL", local_argilla.url)
+        mp.setenv("WORKBENCH_ARGILLA_API_KEY", local_argilla.credentials().api_key)
+        get_settings.cache_clear()
+        spec = load_task("clinc_bank")
+        from workbench.panels import LabelPanel
+
+        panel = LabelPanel(LabelConfig(task="clinc_bank", budget=10, dataset="clinc-real", progress=False))
+        panel.budget.value = 30  # as a person would, in the panel: 30 messages this round
+        labelled = panel.run()
+        assert panel.last_error is None, panel.log_text()
+        client = local_argilla.client()
+        dataset = client.datasets("clinc-real", workspace="workbench")
+        records = {r.id: r for r in dataset.records(with_suggestions=True, with_metadata=True)}
+        chosen = labelled.record.chosen
+        # The reviewer: accepts 8 suggestions, corrects one, says "none of these" to one.
+        me = client.me
+        answers = {c.id: c.label for c in chosen[:8]}
+        other = next(lab for lab in spec.label_names if lab != chosen[8].label)
+        answers[chosen[8].id] = other
+        answers[chosen[9].id] = "out_of_scope"
+        for rid, label in answers.items():
+            records[rid].responses.add(rg.Response("label", label, user_id=me.id, status="submitted"))
+        dataset.records.log([records[rid] for rid in answers])
+        pulled = run_pull(ReviewConfig(task="clinc_bank", dataset="clinc-real", progress=False))
+        trained = run_train(TrainConfig(task="clinc_bank", max_steps=4, batch_size=16, progress=False))
+        # Round two through the pipeline's label stage (its notebook, headless), as `pipeline run` does.
+        from workbench.label.result import LabelRecord
+        from workbench.notebook import PipelineConfig, run_pipeline
+
+        piped = run_pipeline(PipelineConfig(task="clinc_bank", stages=["label"], progress=False,
+                                            parameters={"budget": 30, "argilla_dataset": "clinc-real",
+                                                        "interactive": False}))
+        second = [p for p in (labelled.run_dir.parent).iterdir() if p != labelled.run_dir]
+        relabelled = (piped.records["label"], LabelRecord.read(second[0] / "label.json"))
+        yield labelled, records, answers, other, pulled, trained, relabelled, panel
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def test_the_panel_shows_the_confidence_histogram_and_the_intents_sent_to_review(round_one):
+    labelled, panel = round_one[0], round_one[-1]
+    assert panel.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "to review" in panel.summary.value and labelled.record.chosen[0].label in panel.summary.value
+    assert "chose 30 of 300" in panel.log_text()
+
+
+def test_the_pool_is_versioned_without_duplicates_and_the_chosen_go_to_argilla(round_one):
+    labelled, records, *_ = round_one
+    r = labelled.record
+    assert r.pool_version == "v001" and r.pool_size == POOL  # the exact and the near copy are gone
+    assert r.model == "embeddings" and r.strategy == "default" and len(r.chosen) == 30
+    assert len(set(r.per_label)) >= 20  # spread over the intents, not 30 copies of one confusion
+    assert r.pushed == 30 and len(records) == 30
+    one = records[r.chosen[0].id]
+    assert one.metadata["source"] == "real" and one.metadata["version"] == "v001"
+    assert one.suggestions["label"].value == r.chosen[0].label
+    assert abs(one.metadata["confidence"] - r.chosen[0].confidence) < 1e-3
+    assert (labelled.run_dir / "label.json").is_file()
+    assert sum(r.confidence_histogram) == POOL
+
+
+def test_pull_keeps_the_real_messages_with_their_lineage_and_train_weighs_them(round_one):
+    _, records, answers, other, pulled, trained, *_ = round_one
+    rows = {row["id"]: row for row in pulled.version.load()}
+    assert set(rows) == set(answers)
+    assert all(row["source"] == "real" and row["pool_version"] == "v001" for row in rows.values())
+    corrected = [row for row in rows.values() if row["decision"] == "corrected"]
+    assert {row["label"] for row in corrected} >= {other, "out_of_scope"}
+    assert pulled.version.manifest.pool_versions == ["v001"] and pulled.counts["sources"] == {"real": 10}
+    info = trained.info
+    assert info.dataset.pool_versions == ["v001"]
+    assert info.rows.real == 9 and info.rows.dropped.get("out_of_scope") == 1
+    assert info.hyperparameters.real_weight == 2
+
+
+def test_the_trained_student_abstains_on_messages_that_fit_no_intent(round_one):
+    from workbench.train import load_student
+
+    trained = round_one[5]
+    student = load_student(trained.run_dir)
+    assert student.scope is not None and student.scope.record.validated_on == "validation file"
+    away, home = student.predict_scoped(["what is the tallest mountain in europe",
+                                         "how much money do i have in my checking account"])
+    assert away.out_of_scope and away.label == "out_of_scope" and away.scope_score < student.scope.record.threshold
+    assert not home.out_of_scope and home.label != "out_of_scope"
+
+
+def test_the_next_round_from_the_pipeline_skips_what_is_already_in_review(round_one):
+    labelled, *_, trained, (records, second), _ = round_one
+    assert records["pool_version"] == "v001" and records["to_review"] == 30
+    assert second.model == trained.run_dir.name  # the fine-tuned student labels now
+    first = {c.id for c in labelled.record.chosen}
+    again = {c.id for c in second.chosen}
+    assert second.excluded == 30 and not first & again and second.pushed == 30
