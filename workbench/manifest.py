@@ -7,9 +7,12 @@ depends on the stage that wrote it, so there is one model per kind:
   template hashes, parameters, counts per stage, tokens, timings and, for a planned run
   (``--plan``), the parent version it extends;
 - :class:`ReviewedManifest` (``kind: reviewed``), written by Review's pull: where the
-  reviews came from, the decisions, acceptance per label and the team's agreement.
+  reviews came from, the decisions, acceptance per label and the team's agreement;
+- :class:`PoolManifest` (``kind: unlabeled``), written by Label's pool import: the message
+  log it was read from (path, sha256, text column) and what the import removed
+  (:class:`PoolCounts`).
 
-Both share :class:`Manifest`'s fields, three of which the store adds to every version
+All share :class:`Manifest`'s fields, three of which the store adds to every version
 (``version``, ``parent_version``, ``data_sha256``). Anything else may be absent: a version
 saved by hand (``save_version(task, rows, {"teacher": "by hand"})``) has little more.
 A file without ``kind`` takes its folder's kind. Writers build the model of their kind
@@ -24,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -31,7 +35,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from workbench.records import JsonRecord, RecordError, describe, load_json
 
-Kind = Literal["synthetic", "reviewed"]
+Kind = Literal["synthetic", "reviewed", "unlabeled"]
 
 
 class Manifest(JsonRecord):
@@ -39,7 +43,8 @@ class Manifest(JsonRecord):
 
     task: str | None = Field(None, description="Task name, as in prompts/<task>/task.yaml.")
     type: Literal["classification", "generation"] | None = Field(None, description="The task's type.")
-    kind: Kind = Field(description="Which stage wrote the version: 'synthetic' (Generate) or 'reviewed' (Review).")
+    kind: Kind = Field(description="Which stage wrote the version: 'synthetic' (Generate), 'reviewed' (Review) "
+                       "or 'unlabeled' (Label's pool import).")
     spec_hash: str | None = Field(None, description="Hash of the task spec the rows were made under.")
     # The store adds these three on save (so a writer leaves them out; every saved version has them).
     version: str | None = Field(None, description="This version's name, 'v001' and up.")
@@ -187,5 +192,43 @@ class ReviewedManifest(Manifest):
     agreement: Agreement | None = None
 
 
-_ANY: TypeAdapter[SyntheticManifest | ReviewedManifest] = TypeAdapter(
-    Annotated[Union[SyntheticManifest, ReviewedManifest], Field(discriminator="kind")])
+# --- unlabeled (Label's pool import) -------------------------------------------------------
+
+# ``read`` (rows read) shadows JsonRecord.read, the classmethod that reads a record's own file;
+# counts are only read inside their manifest, so the field keeps its plain name.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message='Field name "read"', category=UserWarning)
+
+    class _Counts(JsonRecord):
+        read: int | None = Field(None, description="Rows read from the message log.")
+
+
+class PoolCounts(_Counts):
+    """What the pool import read and removed (``counts``); ``kept`` rows make the version."""
+
+    empty: int | None = Field(None, description="Rows with no text, left out.")
+    exact_duplicates: int | None = Field(None, description="Repeats of a kept text (case and spacing aside).")
+    near_duplicates: int | None = Field(None, description="Texts within MiniLM cosine NEAR_DUPLICATE of a kept one.")
+    in_heldout: int | None = Field(None, description="Texts that are held-out rows: never used.")
+    in_seeds: int | None = Field(None, description="Texts that are seeds (already labelled).")
+    in_validation: int | None = Field(None, description="Texts that are validation rows (kept for calibration).")
+    kept: int | None = Field(None, description="Rows saved: the pool.")
+
+
+class PoolManifest(Manifest):
+    """A version of a task's unlabeled pool, written by :func:`workbench.label.pool.import_pool`."""
+
+    kind: Literal["unlabeled"]
+    source: str | None = Field(None, description="The message log read (absolute path).")
+    source_sha256: str | None = Field(None, description="sha256 of the log file's bytes.")
+    text_column: str | None = Field(None, description="The log's column holding the messages.")
+    counts: PoolCounts | None = None
+    embedder: str | None = Field(None, description="The model of vectors.npy (MiniLM cosine for near duplicates).")
+    near_duplicate: float | None = Field(None, description="The cosine at or above which a later text was dropped.")
+    candidates_sha256: str | None = Field(
+        None, description="Hash of the texts before the near-duplicate pass: an unchanged log is not embedded again.")
+    created: str | None = Field(None, description="UTC time the version was saved (ISO 8601).")
+
+
+_ANY: TypeAdapter[SyntheticManifest | ReviewedManifest | PoolManifest] = TypeAdapter(
+    Annotated[Union[SyntheticManifest, ReviewedManifest, PoolManifest], Field(discriminator="kind")])

@@ -2,8 +2,10 @@
 
 A spec names the task type, its labels, real seed examples, the teacher's prompt
 templates (Jinja files beside the YAML), review questions, train/eval defaults and the
-quality bar. Everything is validated on load, and a bad spec raises
-:class:`TaskSpecError` naming the file, the field and what to fix.
+quality bar. A classification task may also name the team's own unlabeled message log
+(``unlabeled:``), labelled real rows for calibration (``validation:``) and whether the
+student may answer "none of these" (``out_of_scope:``). Everything is validated on load, and
+a bad spec raises :class:`TaskSpecError` naming the file, the field and what to fix.
 
 Example:
     >>> from workbench.tasks import load_task
@@ -28,7 +30,7 @@ from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from workbench.errors import WorkbenchError
-from workbench.examples import ExampleFileError, read_examples, read_text
+from workbench.examples import ExampleFileError, file_columns, read_examples, read_text, read_texts
 from workbench.html import html_table
 from workbench.sandbox import PROMPT_SANDBOX, render
 from workbench.settings import get_settings
@@ -46,6 +48,8 @@ TEMPLATE_VARIABLES: dict[str, set[str]] = {
     "judge": {"task", "rubric", "input", "reply"},
 }
 REQUIRED_TEMPLATES = {"classification": ["generate"], "generation": ["input", "output"]}
+# The abstention label: what the student answers for a message that fits no intent.
+OUT_OF_SCOPE = "out_of_scope"
 
 
 class _Strict(BaseModel):
@@ -96,6 +100,27 @@ class QualityBar(_Strict):
     min: float = Field(ge=0.0, le=1.0)
 
 
+class UnlabeledSource(_Strict):
+    """The team's unlabeled message log: one text column of a JSONL, CSV or Parquet file.
+
+    ``path`` is relative to the task.yaml's folder, or absolute (a log may live outside the repo).
+    """
+
+    path: str = Field(min_length=1, description="A .jsonl, .csv or .parquet file of real messages.")
+    text_column: str = Field("text", min_length=1, description="The column holding the message text.")
+
+
+class OutOfScopeSpec(_Strict):
+    """Whether the student may abstain (answer ``out_of_scope``) on a message that fits no label."""
+
+    enabled: bool = False
+    examples: str | None = Field(None, description="Optional file of out-of-scope messages (column 'text'), "
+                                 "to measure the threshold's recall.")
+    target_recall: float = Field(0.8, gt=0.0, le=1.0, description="Out-of-scope recall the threshold aims for.")
+    max_in_scope_loss: float = Field(0.015, ge=0.0, le=0.2, description="Share of in-scope validation rows "
+                                     "the gate may turn away.")
+
+
 # Quality-bar metrics each task type is scored with.
 METRICS = {"classification": ("macro_f1", "accuracy"), "generation": ("rouge_l", "chrf", "judge")}
 
@@ -127,6 +152,9 @@ class TaskSpec(_Strict):
     train: TrainDefaults = TrainDefaults()
     quality_bar: QualityBar
     judge: JudgeDefaults | None = None
+    unlabeled: UnlabeledSource | str | None = None  # a bare string is the path, with text_column 'text'
+    validation: str | None = None  # labelled real rows like heldout, kept apart from it: for calibration
+    out_of_scope: OutOfScopeSpec | None = None
 
     _folder: Path = PrivateAttr(default=Path("."))
 
@@ -151,6 +179,12 @@ class TaskSpec(_Strict):
             raise ValueError("judge: a judge template needs a 'judge' section with a rubric")
         if self.quality_bar.metric == "judge" and self.judge is None:
             raise ValueError("quality_bar.metric 'judge' needs a 'judge' section with a rubric")
+        if OUT_OF_SCOPE in names:
+            raise ValueError(f"labels: {OUT_OF_SCOPE!r} is the abstention answer of out_of_scope, not a label; "
+                             "rename the label, or remove it and set out_of_scope: {enabled: true}")
+        for field in ("unlabeled", "out_of_scope"):
+            if getattr(self, field) is not None and self.type != "classification":
+                raise ValueError(f"{field}: only classification tasks have an {field} section; remove it")
         return self
 
     # -- derived views -------------------------------------------------------------
@@ -178,6 +212,44 @@ class TaskSpec(_Strict):
         if self.heldout is None:
             return []
         return self._examples("heldout", self.heldout)
+
+    def validation_examples(self) -> list[dict[str, str]]:
+        """Labelled real rows for calibration (like the held-out ones, and apart from them); [] if none."""
+        if self.validation is None:
+            return []
+        return self._examples("validation", self.validation)
+
+    def unlabeled_source(self) -> UnlabeledSource | None:
+        """The ``unlabeled:`` log with its path made absolute; None when the task names none.
+
+        Example:
+            >>> load_task("clinc_bank").unlabeled_source().path.endswith("unlabeled.jsonl")
+            True
+        """
+        if self.unlabeled is None:
+            return None
+        source = self.unlabeled if isinstance(self.unlabeled, UnlabeledSource) else UnlabeledSource(path=self.unlabeled)
+        return source.model_copy(update={"path": str(self._resolve(source.path))})
+
+    def unlabeled_texts(self) -> list[str]:
+        """Every message of the ``unlabeled:`` log, in file order (empty ones as ``""``); [] if none."""
+        source = self.unlabeled_source()
+        if source is None:
+            return []
+        return self._texts("unlabeled", Path(source.path), source.text_column)
+
+    def out_of_scope_examples(self) -> list[str]:
+        """The ``out_of_scope.examples`` messages (column ``text``), blanks left out; [] if none."""
+        if self.out_of_scope is None or self.out_of_scope.examples is None:
+            return []
+        texts = self._texts("out_of_scope.examples", self._resolve(self.out_of_scope.examples), "text")
+        return [t for t in texts if t]
+
+    def _texts(self, field: str, path: Path, column: str) -> list[str]:
+        try:
+            return read_texts(path, column)
+        except ExampleFileError as exc:
+            raise TaskSpecError(f"{self._yaml}: field '{field}': {exc}") from None
 
     def _examples(self, field: str, value: list[dict[str, Any]] | str) -> list[dict[str, str]]:
         try:
@@ -296,8 +368,13 @@ def _line(exc: BaseException) -> str:
     return f" line {line}" if line else ""
 
 
-def _normal(text: str) -> str:
-    """Text as compared for leaks: same letters, case and spacing aside."""
+def normal_text(text: str) -> str:
+    """Text as compared for leaks and duplicates: same letters, case and spacing aside.
+
+    Example:
+        >>> normal_text("  Where IS my\tcard ")
+        'where is my card'
+    """
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
@@ -305,8 +382,8 @@ def _check_heldout(spec: TaskSpec, path: Path) -> None:
     """Refuse held-out rows that are also seeds: the student learns them, so the score would flatter it."""
     held = spec.heldout_examples()
     column = "text" if spec.type == "classification" else "input"
-    seeds = {_normal(r[column]) for r in spec.seed_examples}
-    shared = sum(_normal(r[column]) in seeds for r in held)
+    seeds = {normal_text(r[column]) for r in spec.seed_examples}
+    shared = sum(normal_text(r[column]) in seeds for r in held)
     if not shared:
         return
     seeds_file = spec._resolve(spec.seeds) if isinstance(spec.seeds, str) else None
@@ -317,6 +394,38 @@ def _check_heldout(spec: TaskSpec, path: Path) -> None:
     raise TaskSpecError(f"{path}: field 'heldout': {shared} of its {len(held)} rows are also in the seeds "
                         f"({seeds_file or 'the inline seeds'}): the held-out score would be a lie; remove them "
                         f"from {heldout_file}")
+
+
+def _check_validation(spec: TaskSpec, path: Path) -> None:
+    """Refuse validation rows that are seeds or held-out rows: calibration on the student's own training
+    rows makes it look surer than it is, and on the held-out rows it tunes to the test."""
+    rows = spec.validation_examples()
+    column = "text" if spec.type == "classification" else "input"
+    for field, other in (("seeds", spec.seed_examples), ("heldout", spec.heldout_examples())):
+        taken = {normal_text(r[column]) for r in other}
+        shared = sum(normal_text(r[column]) in taken for r in rows)
+        if shared:
+            raise TaskSpecError(f"{path}: field 'validation': {shared} of its {len(rows)} rows are also in "
+                                f"'{field}'; remove them from {spec._resolve(spec.validation or '')}")
+
+
+def _check_message_files(spec: TaskSpec, path: Path) -> None:
+    """The unlabeled log and the out-of-scope examples exist and have their text column (header only:
+    a big log is read in full by the pool import, not on every load)."""
+    source = spec.unlabeled_source()
+    files = [("unlabeled", Path(source.path), source.text_column)] if source else []
+    if spec.out_of_scope is not None and spec.out_of_scope.examples is not None:
+        files.append(("out_of_scope.examples", spec._resolve(spec.out_of_scope.examples), "text"))
+    for field, file, column in files:
+        try:
+            have = file_columns(file)
+        except ExampleFileError as exc:
+            raise TaskSpecError(f"{path}: field '{field}': {exc}") from None
+        if column not in have:
+            fix = ("set unlabeled.text_column to the column holding the messages" if field == "unlabeled"
+                   else "name the column 'text'")
+            raise TaskSpecError(f"{path}: field '{field}': {file} has no column {column!r}; its columns are "
+                                f"{have}; {fix}")
 
 
 def task_path(name_or_path: str | Path) -> Path:
@@ -336,7 +445,8 @@ def list_tasks() -> list[str]:
 
 
 def load_task(name_or_path: str | Path) -> TaskSpec:
-    """Load and fully validate a task spec (fields, seeds, held-out file, templates)."""
+    """Load and fully validate a task spec (fields, seeds, held-out and validation files, message logs,
+    templates)."""
     path = task_path(name_or_path)
     if not path.is_file():
         known = ", ".join(list_tasks()) or "none"
@@ -362,6 +472,8 @@ def load_task(name_or_path: str | Path) -> TaskSpec:
         if bare:
             raise TaskSpecError(f"{path}: field 'seeds': labels {sorted(bare)} have no seed example; add some")
     _check_heldout(spec, path)
+    _check_validation(spec, path)
+    _check_message_files(spec, path)
     spec._check_templates()
     return spec
 

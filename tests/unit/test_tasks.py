@@ -1,12 +1,16 @@
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
-from workbench.tasks import TaskSpecError, list_tasks, load_task
+from workbench.tasks import OUT_OF_SCOPE, TaskSpecError, list_tasks, load_task
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_example_tasks_are_listed_and_load():
-    assert {"support_intents", "support_replies"} <= set(list_tasks())
+    assert {"clinc_bank", "support_intents", "support_replies"} <= set(list_tasks())
     intents = load_task("support_intents")
     assert intents.type == "classification" and len(intents.labels) >= 8
     per_label = {lab: 0 for lab in intents.label_names}
@@ -102,7 +106,7 @@ def test_missing_heldout_file_and_csv_heldout(task_copy, tmp_path):
 
 
 def test_unknown_task_lists_the_known_ones():
-    with pytest.raises(TaskSpecError, match="known tasks: support_intents, support_replies"):
+    with pytest.raises(TaskSpecError, match="known tasks: clinc_bank, support_intents, support_replies"):
         load_task("nope")
 
 
@@ -110,3 +114,79 @@ def test_spec_hash_changes_with_a_template(task_copy):
     before = load_task(task_copy).spec_hash()
     (task_copy / "generate.jinja").write_text((task_copy / "generate.jinja").read_text() + "\n")
     assert load_task(task_copy).spec_hash() != before
+
+
+def test_clinc_bank_names_its_log_validation_and_out_of_scope_examples():
+    spec = load_task("clinc_bank")
+    assert len(spec.labels) == 30 and OUT_OF_SCOPE not in spec.label_names
+    assert all(sum(r["label"] == lab for r in spec.seed_examples) == 5 for lab in spec.label_names)
+    source = spec.unlabeled_source()
+    assert Path(source.path).is_absolute() and source.path.endswith("datasets/clinc_bank/unlabeled.jsonl")
+    assert len(spec.unlabeled_texts()) == 2850 and len(spec.validation_examples()) == 600
+    assert spec.out_of_scope.enabled and len(spec.out_of_scope_examples()) == 100
+    assert (spec.out_of_scope.target_recall, spec.out_of_scope.max_in_scope_loss) == (0.8, 0.015)
+
+
+def test_the_unlabeled_log_is_checked_on_load(task_copy, tmp_path):
+    spec = task_copy / "task.yaml"
+    base = spec.read_text()
+    spec.write_text(base + "unlabeled: ../data/log.csv\n")
+    msg = _error(task_copy)
+    assert "field 'unlabeled'" in msg and "log.csv does not exist" in msg
+    log = task_copy.parent / "data" / "log.csv"
+    log.write_text("id,message\n1,where is my box\n2,\n")
+    msg = _error(task_copy)
+    assert "field 'unlabeled'" in msg and str(log) in msg and "no column 'text'" in msg
+    assert "['id', 'message']" in msg and "text_column" in msg
+    spec.write_text(base + "unlabeled: {path: ../data/log.csv, text_column: message}\n")
+    loaded = load_task(task_copy)
+    assert loaded.unlabeled_source().path == str(log) and loaded.unlabeled_texts() == ["where is my box", ""]
+    assert load_task("support_intents").unlabeled_texts() == [] and load_task("support_intents").unlabeled_source() is None
+
+
+def test_out_of_scope_examples_and_bounds_are_checked(task_copy):
+    spec = task_copy / "task.yaml"
+    base = spec.read_text()
+    oos = task_copy.parent / "data" / "oos.jsonl"
+    oos.write_text(json.dumps({"message": "what is the weather"}) + "\n")
+    spec.write_text(base + "out_of_scope: {enabled: true, examples: ../data/oos.jsonl}\n")
+    msg = _error(task_copy)
+    assert "field 'out_of_scope.examples'" in msg and str(oos) in msg and "no column 'text'" in msg
+    oos.write_text(json.dumps({"text": "what is the weather"}) + "\n" + json.dumps({"text": ""}) + "\n")
+    assert load_task(task_copy).out_of_scope_examples() == ["what is the weather"]
+    spec.write_text(base + "out_of_scope: {enabled: true, target_recall: 0}\n")
+    assert "field 'out_of_scope.target_recall'" in _error(task_copy)
+    spec.write_text(base + "out_of_scope: {enabled: true, max_in_scope_loss: 0.5}\n")
+    assert "field 'out_of_scope.max_in_scope_loss'" in _error(task_copy)
+
+
+def test_a_label_named_out_of_scope_is_refused(task_copy):
+    _edit(task_copy, "labels:\n", "labels:\n  - name: out_of_scope\n    description: fits no other intent\n")
+    msg = _error(task_copy)
+    assert "labels: 'out_of_scope' is the abstention answer" in msg and "out_of_scope: {enabled: true}" in msg
+
+
+def test_a_generation_task_refuses_unlabeled_and_out_of_scope(tmp_path):
+    dst = tmp_path / "tasks" / "replies"
+    shutil.copytree(REPO / "prompts" / "support_replies", dst)
+    spec = dst / "task.yaml"
+    base = spec.read_text().replace("../../datasets/support_replies/", str(REPO / "datasets" / "support_replies") + "/")
+    for extra, field in (("out_of_scope: {enabled: true}\n", "out_of_scope"), ("unlabeled: log.csv\n", "unlabeled")):
+        spec.write_text(base + extra)
+        assert f"{field}: only classification tasks have an {field} section; remove it" in _error(dst)
+
+
+def test_validation_rows_must_be_apart_from_heldout_and_seeds(task_copy):
+    data = task_copy.parent / "data"
+    held = (data / "heldout.jsonl").read_text().splitlines()[0]
+    seed = (data / "seeds.jsonl").read_text().splitlines()[0]
+    fresh = json.dumps({"text": "my beans came ground, I ordered whole", "label": "damaged_or_wrong_item"})
+    spec = task_copy / "task.yaml"
+    spec.write_text(spec.read_text() + "validation: ../data/validation.jsonl\n")
+    (data / "validation.jsonl").write_text(f"{fresh}\n{held}\n")
+    msg = _error(task_copy)
+    assert "field 'validation': 1 of its 2 rows are also in 'heldout'" in msg and "validation.jsonl" in msg
+    (data / "validation.jsonl").write_text(f"{fresh}\n{seed}\n")
+    assert "field 'validation': 1 of its 2 rows are also in 'seeds'" in _error(task_copy)
+    (data / "validation.jsonl").write_text(f"{fresh}\n")
+    assert load_task(task_copy).validation_examples() == [json.loads(fresh)]
