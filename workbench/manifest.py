@@ -35,7 +35,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 from workbench.records import JsonRecord, RecordError, describe, load_json
 
-Kind = Literal["synthetic", "reviewed", "unlabeled"]
+Kind = Literal["synthetic", "reviewed", "unlabeled", "pseudo"]
 
 
 class Manifest(JsonRecord):
@@ -230,5 +230,16 @@ class PoolManifest(Manifest):
     created: str | None = Field(None, description="UTC time the version was saved (ISO 8601).")
 
 
-_ANY: TypeAdapter[SyntheticManifest | ReviewedManifest | PoolManifest] = TypeAdapter(
-    Annotated[Union[SyntheticManifest, ReviewedManifest, PoolManifest], Field(discriminator="kind")])
+class PseudoManifest(Manifest):
+    """Pool messages the model labelled itself, written by ``workbench label --pseudo-labels``."""
+
+    kind: Literal["pseudo"]
+    pool_version: str | None = Field(None, description="The unlabeled-pool version the messages are from.")
+    model: str | None = Field(None, description="Who labelled them: 'embeddings' or a train run's id.")
+    threshold: float | None = Field(None, description="Lowest calibrated confidence kept.")
+    target_precision: float | None = Field(None, description="Precision on validation the threshold was chosen for.")
+    rows: int | None = None
+
+
+_ANY: TypeAdapter[SyntheticManifest | ReviewedManifest | PoolManifest | PseudoManifest] = TypeAdapter(
+    Annotated[Union[SyntheticManifest, ReviewedManifest, PoolManifest, PseudoManifest], Field(discriminator="kind")])

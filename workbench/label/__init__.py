@@ -1,6 +1,7 @@
 """Label stage: the team's own unlabeled messages, labelled by the student, reviewed where it matters.
 
-:func:`import_pool` reads a task's ``unlabeled:`` log into a versioned pool
+:func:`run_label` (:class:`LabelConfig`) is one round: the pool scored, ``budget`` messages chosen
+and sent to Argilla. :func:`import_pool` reads a task's ``unlabeled:`` log into a versioned pool
 (``<datasets_dir>/<task>/unlabeled/vNNN``) and :func:`load_pool` reads one back. Nothing heavy
 is imported here: the pool's numpy and MiniLM load on first use.
 
@@ -12,9 +13,10 @@ Example:
     ('v001', 2843)
 """
 
+from workbench.label.config import LabelConfig
 from workbench.label.errors import LabelError
 
-__all__ = ["LabelError", "import_pool", "load_pool", "Pool", "POOL_KIND", "NEAR_DUPLICATE"]
+__all__ = ["LabelConfig", "LabelError", "run_label", "import_pool", "load_pool", "Pool", "POOL_KIND", "NEAR_DUPLICATE"]
 
 _POOL = ("import_pool", "load_pool", "Pool", "POOL_KIND", "NEAR_DUPLICATE")
 
@@ -25,4 +27,8 @@ def __getattr__(name):
         from workbench.label import pool
 
         return getattr(pool, name)
+    if name == "run_label":
+        from workbench.label.run import run_label
+
+        return run_label
     raise AttributeError(name)
