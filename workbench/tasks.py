@@ -34,6 +34,9 @@ from workbench.sandbox import PROMPT_SANDBOX, render
 from workbench.settings import get_settings
 
 
+OUT_OF_SCOPE = "out_of_scope"  # the abstention label; a task's labels may not use this name
+
+
 class TaskSpecError(WorkbenchError, ValueError):
     """A task spec that cannot be used; the message says where and how to fix it."""
 

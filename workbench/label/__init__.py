@@ -1,0 +1,1 @@
+"""The label stage: the student labels the unlabeled pool and picks what people review."""
