@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from types import SimpleNamespace
 
 import pytest
 
@@ -62,7 +63,7 @@ def round_one(module_home, local_argilla, tmp_path_factory):
         assert panel.last_error is None, panel.log_text()
         client = local_argilla.client()
         dataset = client.datasets("clinc-real", workspace="workbench")
-        records = {r.id: r for r in dataset.records(with_suggestions=True, with_metadata=True)}
+        records = {r.id: r for r in dataset.records(with_suggestions=True)}
         chosen = labelled.record.chosen
         # The reviewer: accepts 8 suggestions, corrects one, says "none of these" to one.
         me = client.me
@@ -84,22 +85,28 @@ def round_one(module_home, local_argilla, tmp_path_factory):
                                                         "interactive": False}))
         second = [p for p in (labelled.run_dir.parent).iterdir() if p != labelled.run_dir]
         relabelled = (piped.records["label"], LabelRecord.read(second[0] / "label.json"))
-        yield labelled, records, answers, other, pulled, trained, relabelled, panel
+        from workbench.store import latest_version
+
+        pool_counts = latest_version("clinc_bank", "unlabeled").manifest.counts
+        yield SimpleNamespace(labelled=labelled, records=records, answers=answers, other=other, pulled=pulled,
+                              trained=trained, piped=relabelled[0], second=relabelled[1], panel=panel,
+                              pool_counts=pool_counts)
     mp.undo()
     get_settings.cache_clear()
 
 
 def test_the_panel_shows_the_confidence_histogram_and_the_intents_sent_to_review(round_one):
-    labelled, panel = round_one[0], round_one[-1]
+    labelled, panel = round_one.labelled, round_one.panel
     assert panel.plot.value[:8] == b"\x89PNG\r\n\x1a\n"
     assert "to review" in panel.summary.value and labelled.record.chosen[0].label in panel.summary.value
-    assert "chose 30 of 300" in panel.log_text()
+    assert f"chose 30 of {labelled.record.pool_size} pool messages" in panel.log_text()
 
 
 def test_the_pool_is_versioned_without_duplicates_and_the_chosen_go_to_argilla(round_one):
-    labelled, records, *_ = round_one
+    labelled, records, counts = round_one.labelled, round_one.records, round_one.pool_counts
     r = labelled.record
-    assert r.pool_version == "v001" and r.pool_size == POOL  # the exact and the near copy are gone
+    assert r.pool_version == "v001" and counts.read == POOL + 2 and counts.kept == r.pool_size
+    assert counts.exact_duplicates >= 1 and counts.near_duplicates >= 1  # the planted copies, at least
     assert r.model == "embeddings" and r.strategy == "default" and len(r.chosen) == 30
     assert len(set(r.per_label)) >= 20  # spread over the intents, not 30 copies of one confusion
     assert r.pushed == 30 and len(records) == 30
@@ -108,11 +115,11 @@ def test_the_pool_is_versioned_without_duplicates_and_the_chosen_go_to_argilla(r
     assert one.suggestions["label"].value == r.chosen[0].label
     assert abs(one.metadata["confidence"] - r.chosen[0].confidence) < 1e-3
     assert (labelled.run_dir / "label.json").is_file()
-    assert sum(r.confidence_histogram) == POOL
+    assert sum(r.confidence_histogram) == r.pool_size
 
 
 def test_pull_keeps_the_real_messages_with_their_lineage_and_train_weighs_them(round_one):
-    _, records, answers, other, pulled, trained, *_ = round_one
+    answers, other, pulled, trained = round_one.answers, round_one.other, round_one.pulled, round_one.trained
     rows = {row["id"]: row for row in pulled.version.load()}
     assert set(rows) == set(answers)
     assert all(row["source"] == "real" and row["pool_version"] == "v001" for row in rows.values())
@@ -128,7 +135,7 @@ def test_pull_keeps_the_real_messages_with_their_lineage_and_train_weighs_them(r
 def test_the_trained_student_abstains_on_messages_that_fit_no_intent(round_one):
     from workbench.train import load_student
 
-    trained = round_one[5]
+    trained = round_one.trained
     student = load_student(trained.run_dir)
     assert student.scope is not None and student.scope.record.validated_on == "validation file"
     away, home = student.predict_scoped(["what is the tallest mountain in europe",
@@ -138,7 +145,7 @@ def test_the_trained_student_abstains_on_messages_that_fit_no_intent(round_one):
 
 
 def test_the_next_round_from_the_pipeline_skips_what_is_already_in_review(round_one):
-    labelled, *_, trained, (records, second), _ = round_one
+    labelled, trained, records, second = round_one.labelled, round_one.trained, round_one.piped, round_one.second
     assert records["pool_version"] == "v001" and records["to_review"] == 30
     assert second.model == trained.run_dir.name  # the fine-tuned student labels now
     first = {c.id for c in labelled.record.chosen}
