@@ -116,6 +116,8 @@ class OutOfScopeSpec(_Strict):
     enabled: bool = False
     examples: str | None = Field(None, description="Optional file of out-of-scope messages (column 'text'), "
                                  "to measure the threshold's recall.")
+    heldout: str | None = Field(None, description="Optional file of out-of-scope messages kept for evaluation "
+                                "(column 'text'): the report's out-of-scope recall and precision.")
     target_recall: float = Field(0.8, gt=0.0, le=1.0, description="Out-of-scope recall the threshold aims for.")
     max_in_scope_loss: float = Field(0.015, ge=0.0, le=0.2, description="Share of in-scope validation rows "
                                      "the gate may turn away.")
@@ -244,6 +246,12 @@ class TaskSpec(_Strict):
             return []
         texts = self._texts("out_of_scope.examples", self._resolve(self.out_of_scope.examples), "text")
         return [t for t in texts if t]
+
+    def out_of_scope_heldout(self) -> list[str]:
+        """The ``out_of_scope.heldout`` messages (evaluation only), blanks left out; [] if none."""
+        if self.out_of_scope is None or self.out_of_scope.heldout is None:
+            return []
+        return [t for t in self._texts("out_of_scope.heldout", self._resolve(self.out_of_scope.heldout), "text") if t]
 
     def _texts(self, field: str, path: Path, column: str) -> list[str]:
         try:
@@ -414,8 +422,9 @@ def _check_message_files(spec: TaskSpec, path: Path) -> None:
     a big log is read in full by the pool import, not on every load)."""
     source = spec.unlabeled_source()
     files = [("unlabeled", Path(source.path), source.text_column)] if source else []
-    if spec.out_of_scope is not None and spec.out_of_scope.examples is not None:
-        files.append(("out_of_scope.examples", spec._resolve(spec.out_of_scope.examples), "text"))
+    for field in ("examples", "heldout"):
+        if spec.out_of_scope is not None and getattr(spec.out_of_scope, field) is not None:
+            files.append((f"out_of_scope.{field}", spec._resolve(getattr(spec.out_of_scope, field)), "text"))
     for field, file, column in files:
         try:
             have = file_columns(file)

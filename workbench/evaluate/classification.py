@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 COLUMNS = ["strategy", "model", "accuracy", "macro_f1", "latency_p50_ms", "latency_p95_ms", "throughput_per_s",
            "peak_mem_mb", "parameters", "disk_mb"]
+# Shown when a row has them: a task with out_of_scope on.
+OUT_OF_SCOPE_COLUMNS = ["in_scope_accuracy", "oos_recall", "oos_precision"]
 OBJECTIVE = "classify"  # the train objective of the runs the fine-tuned strategies score
 RUN_KIND = "classification"
 # Teachers that can label here, and why the others cannot.
@@ -60,6 +62,10 @@ class LabelCellResult(CellResult):
     per_label: dict[str, dict[str, Any]]
     confusion: list[list[int]]
     confidence: list[float]
+    # A fine-tuned run of a task with out_of_scope on (its gate abstains), CLINC150's protocol:
+    in_scope_accuracy: float | None = None  # an in-scope row counts right only if labelled right and not turned away
+    oos_recall: float | None = None  # share of the spec's out_of_scope.heldout messages turned away
+    oos_precision: float | None = None  # share of the turned-away messages that were out of scope
 
 
 def _knn(spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
@@ -152,14 +158,32 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
     build = STRATEGIES[cell.strategy].build
     probs, scorer, costs = profile_calls(lambda: build(cell, spec, pool, cfg), "score", texts)
     parameters, size = scorer.parameters, scorer.disk_bytes
+    preds = [max(p, key=p.get) for p in probs]
+    scope = getattr(getattr(scorer, "student", None), "scope", None)  # a fine-tuned run's out-of-scope gate
+    oos = out_of_scope_figures(scope, spec, texts, preds, [r["label"] for r in heldout]) if scope else {}
     del scorer
     gc.collect()
-    preds = [max(p, key=p.get) for p in probs]
     m = classification_metrics([r["label"] for r in heldout], preds, spec.label_names)
     return LabelCellResult(strategy=cell.strategy, model=cell.model, accuracy=m["accuracy"], macro_f1=m["macro_f1"],
                            **costs, parameters=parameters, disk_mb=disk_mb(size), per_label=m["per_label"],
                            confusion=m["confusion"], predictions=preds,
-                           confidence=[round(p[q], 4) for p, q in zip(probs, preds)])
+                           confidence=[round(p[q], 4) for p, q in zip(probs, preds)], **oos)
+
+
+def out_of_scope_figures(scope, spec: TaskSpec, texts: list[str], preds: list[str], y_true: list[str]) -> dict:
+    """In-scope accuracy with the gate on, and out-of-scope recall and precision on the spec's
+    ``out_of_scope.heldout`` messages (CLINC150's protocol). Macro-F1 stays the gate-free figure."""
+    import numpy as np
+
+    away_in = scope.gate.abstains(scope.scores(texts))
+    figures = {"in_scope_accuracy": round(float(((np.array(preds) == np.array(y_true)) & ~away_in).mean()), 4)}
+    outside = spec.out_of_scope_heldout()
+    if outside:
+        away_out = scope.gate.abstains(scope.scores(outside))
+        flagged = int(away_out.sum() + away_in.sum())
+        figures["oos_recall"] = round(float(away_out.mean()), 4)
+        figures["oos_precision"] = round(float(away_out.sum()) / flagged, 4) if flagged else None
+    return figures
 
 
 def judge(rows: list[LabelCellResult], spec: TaskSpec, heldout: list[dict], cfg: EvaluateConfig) -> None:

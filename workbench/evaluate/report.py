@@ -27,8 +27,10 @@ from workbench import html
 HEADERS = {"strategy": "strategy", "model": "model", "accuracy": "accuracy", "macro_f1": "macro-F1",
            "rouge_l": "ROUGE-L", "chrf": "chrF", "length_ratio": "length ratio", "judge": "judge",
            "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "throughput_per_s": "items/s",
-           "peak_mem_mb": "peak MB", "parameters": "parameters", "disk_mb": "disk MB"}
-QUALITY = ("accuracy", "macro_f1", "rouge_l", "chrf", "length_ratio", "judge")
+           "peak_mem_mb": "peak MB", "parameters": "parameters", "disk_mb": "disk MB",
+           "in_scope_accuracy": "in-scope acc.", "oos_recall": "OOS recall", "oos_precision": "OOS precision"}
+QUALITY = ("accuracy", "macro_f1", "rouge_l", "chrf", "length_ratio", "judge", "in_scope_accuracy", "oos_recall",
+           "oos_precision")
 
 
 def _headers(rows: list[dict]) -> dict[str, str]:

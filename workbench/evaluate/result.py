@@ -48,7 +48,9 @@ class EvaluateResult:
 
     @property
     def columns(self) -> list[str]:
-        return task_type(self.task_type).COLUMNS
+        kind = task_type(self.task_type)
+        extra = [c for c in getattr(kind, "OUT_OF_SCOPE_COLUMNS", []) if any(r.get(c) is not None for r in self.rows)]
+        return kind.COLUMNS + extra
 
     def table(self) -> list[dict[str, Any]]:
         """The rows without predictions: what the report and ``--json`` show."""

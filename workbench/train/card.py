@@ -41,6 +41,11 @@ def render_card(run: RunInfo) -> str:
         "rows dropped": rows.dropped,
         "task seed examples added": rows.seeds_added,
     }
+    if ds.pool_versions:  # real messages of the task's own log, labelled by a student and reviewed
+        lineage["real messages from (pool versions)"] = ds.pool_versions
+        lineage[f"reviewed real messages (each counted {run.hyperparameters.real_weight}x)"] = rows.real
+    if run.hyperparameters.pseudo_labels:
+        lineage["pseudo-labels (decided_by: model)"] = f"{run.hyperparameters.pseudo_labels}: {rows.pseudo_labelled}"
     metrics = run.metrics
     front = "\n".join(["---", "library_name: transformers", f"base_model: {run.student_path}",
                        f"pipeline_tag: {'text-classification' if run.objective == 'classify' else 'text-generation'}",
