@@ -274,7 +274,8 @@ def _rows(f: dict) -> list[str]:
                       f"{'meets' if met['macro_f1_150'] and met['default_over_random_150'] else 'MISSES'}")
         elif name.endswith("+pseudo"):
             target = f"never below the interval without: {'meets' if met['pseudo_never_worse'] else 'MISSES'}"
-        rows.append(f"| {day} | {where} | macro-F1, {name}, {f['seeds']} seeds, rounds of {f['round']} | reviews {curve} "
+        what = f"macro-F1, {name}, {f['seeds']} seeds, rounds of {f['round']}"
+        rows.append(f"| {day} | {where} | {what} | reviews {curve} "
                     f"(150: 95% CI {ci[0]:.3f}-{ci[1]:.3f}, sd {r['150']['macro_f1_sd']:.3f}) | {target} | {p} |")
     o = f["out_of_scope"]
     rows.append(f"| {day} | {where} | out of scope, nearest-row gate after {o['reviews']} default reviews | recall "
