@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup argilla-env llama-tools chromium demo test bench bench-generate bench-argilla bench-train bench-serve clean-home
+.PHONY: setup argilla-env llama-tools chromium demo test bench bench-generate bench-argilla bench-train bench-serve bench-active clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,7 +52,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # One command per benchmark; `make bench` runs them all. Results go to bench/RESULTS.md.
-bench: bench-generate bench-argilla bench-train bench-serve
+bench: bench-generate bench-argilla bench-train bench-serve bench-active
 
 bench-generate: $(STAMP)
 	$(PY) bench/generate.py
@@ -65,6 +65,9 @@ bench-train: $(STAMP)
 
 bench-serve: $(STAMP) llama-tools
 	$(PY) bench/serve.py
+
+bench-active: $(STAMP)
+	$(PY) bench/active.py
 
 clean-home:
 	rm -rf .workbench

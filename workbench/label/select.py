@@ -6,7 +6,7 @@ many to choose (``k``), a seed and the rows already reviewed (``exclude``). It r
 into the pool, at most ``k``, none excluded, no index twice.
 
 - ``default``: *balanced margin*. The messages are grouped by the label the student predicts;
-  the rounds go over the labels, each taking that label's message with the smallest margin
+  the rounds go over the labels in column order, each taking that label's message with the smallest margin
   (top probability minus the runner-up) that is not within cosine :data:`NEAR_DUPLICATE` of a
   message already chosen. Every predicted label gets a review before any gets two, and a batch
   is never fifty near-copies of one confusing message. On clinc_bank (rounds of 30, 150 reviews,
@@ -69,29 +69,20 @@ def _by_margin(proba: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _balanced_margin(proba, vectors, k, rng, available) -> list[int]:
     order = _by_margin(proba, available)
     predicted = proba[order].argmax(axis=1)
-    queues = {int(label): list(order[predicted == label]) for label in np.unique(predicted)}
+    queues = [list(order[predicted == label]) for label in np.unique(predicted)]
     chosen: list[int] = []
     skipped: list[int] = []
-    while len(chosen) < k and any(queues.values()):
-        # One pass: each label offers its least sure message; the least sure offer goes first.
-        offers = []
-        for label, queue in queues.items():
-            while queue:
+    while len(chosen) < k and any(queues):
+        # One pass over the labels (in column order): each takes its least sure message that is
+        # no near copy of one already chosen.
+        for queue in queues:
+            while queue and len(chosen) < k:
                 i = queue.pop(0)
                 if chosen and float((vectors[chosen] @ vectors[i]).max()) >= NEAR_DUPLICATE:
                     skipped.append(i)
                     continue
-                offers.append(i)
+                chosen.append(i)
                 break
-        margin = margins(proba[offers]) if offers else np.array([])
-        for j in np.argsort(margin, kind="stable"):
-            if len(chosen) == k:
-                break
-            i = offers[j]
-            if chosen and float((vectors[chosen] @ vectors[i]).max()) >= NEAR_DUPLICATE:
-                skipped.append(i)  # a near copy of an offer chosen earlier in this pass
-                continue
-            chosen.append(i)
     # A pool of near copies has fewer than k distinct messages: fill up, least sure first.
     if len(chosen) < k:
         rest = _by_margin(proba, np.array(sorted(skipped), dtype=int)) if skipped else []
