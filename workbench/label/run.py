@@ -39,11 +39,13 @@ BINS = 20
 
 @dataclass
 class Scoring:
-    """The pool as one model sees it: calibrated probabilities (columns = ``labels``) and the gate."""
+    """The pool as one model sees it: calibrated probabilities (columns = ``labels``), the ones messages
+    are chosen by, and the gate."""
 
     model: str
     labels: list[str]
     proba: np.ndarray
+    ranking: np.ndarray  # what select() ranks margins by
     abstains: np.ndarray  # bool per pool message: fits no intent
     validation: tuple[np.ndarray, np.ndarray] | None  # (proba, correct) on the validation rows
 
@@ -80,7 +82,9 @@ def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
     if run is None:
         proba = scorer.proba(pool.vectors)
         validation = _validation(scorer.proba(val_vectors), scorer.labels, val) if val else None
-        return Scoring("embeddings", scorer.labels, proba, abstains, validation)
+        # Margins ranked by the regression's own probabilities (temperature 1): on clinc_bank's validation
+        # split that chose better rows than the calibrated ones (0.970 against 0.960 macro-F1, bench/active.py).
+        return Scoring("embeddings", scorer.labels, proba, scorer.raw_proba(pool.vectors), abstains, validation)
     from workbench.train.predict import load_student
 
     student = load_student(run, device="cpu")
@@ -90,7 +94,8 @@ def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
         val_logits = student.logits([r["text"] for r in val], batch_size=64).numpy()
         temperature = fit_temperature(val_logits, np.array([student.labels.index(r["label"]) for r in val]))
     validation = _validation(softmax(val_logits, temperature), student.labels, val) if val else None
-    return Scoring(student.run_dir.name, student.labels, softmax(logits, temperature), abstains, validation)
+    proba = softmax(logits, temperature)
+    return Scoring(student.run_dir.name, student.labels, proba, proba, abstains, validation)
 
 
 def _validation(proba: np.ndarray, labels: list[str], val: list[dict]) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +149,7 @@ def run_label(cfg: LabelConfig) -> LabelResult:
         if available == 0:
             raise LabelError(f"every message of {spec.name}'s pool {pool.version.version} is reviewed or in review "
                              "already; add messages to the `unlabeled:` file, or pull and train")
-        picked = select(cfg.strategy, scoring.proba, pool.vectors, min(cfg.budget, available), cfg.seed, exclude)
+        picked = select(cfg.strategy, scoring.ranking, pool.vectors, min(cfg.budget, available), cfg.seed, exclude)
         chosen = [_chosen(pool, scoring, i) for i in picked]
         pushed = _push(spec, cfg, pool, chosen) if cfg.push else None
         record = LabelRecord(task=spec.name, pool_version=pool.version.version, pool_size=len(pool.ids),
