@@ -33,7 +33,7 @@ from workbench.errors import WorkbenchError
 from workbench.faults import kill_point
 from workbench.html import html_table
 from workbench.locks import file_lock
-from workbench.manifest import Manifest, SyntheticManifest
+from workbench.manifest import Manifest, PoolManifest, SyntheticManifest
 from workbench.settings import get_settings
 
 _VERSION = re.compile(r"^v(\d{3,})$")
@@ -72,8 +72,9 @@ class DatasetVersion:
         m = self.manifest
         synthetic = isinstance(m, SyntheticManifest)  # a reviewed version counts decisions, not "kept" rows
         # A planned generation's snapshot holds its parent's rows too: "rows" is the whole version.
+        kept = m.kept if synthetic else m.counts.kept if isinstance(m, PoolManifest) and m.counts else None
         return {"task": self.task, "kind": self.kind, "version": self.version, "path": str(self.path),
-                "kept": m.kept if synthetic else None, "rows": m.total_rows if synthetic else None,
+                "kept": kept, "rows": m.total_rows if synthetic else None,
                 "parent": m.parent_version}
 
     def _repr_html_(self) -> str:

@@ -92,7 +92,7 @@ def round_one(module_home, local_argilla, tmp_path_factory):
         pool_counts = latest_version("clinc_bank", "unlabeled").manifest.counts
         yield SimpleNamespace(labelled=labelled, records=records, answers=answers, other=other, pulled=pulled,
                               trained=trained, piped=relabelled[0], second=relabelled[1], panel=panel,
-                              pool_counts=pool_counts, spec=spec)
+                              pool_counts=pool_counts, spec=spec, prompts=prompts)
     mp.undo()
     get_settings.cache_clear()
 
@@ -162,3 +162,30 @@ def test_the_next_round_from_the_pipeline_skips_what_is_already_in_review(round_
     first = {c.id for c in labelled.record.chosen}
     again = {c.id for c in second.chosen}
     assert second.excluded == 30 and not first & again and second.pushed == 30
+
+
+def test_the_cli_labels_saves_pseudo_labels_and_predict_says_out_of_scope(round_one, monkeypatch):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+    from workbench.store import latest_version
+
+    monkeypatch.setenv("WORKBENCH_PROMPTS_DIR", str(round_one.prompts))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    bad = runner.invoke(app, ["label", "--task", "clinc_bank", "--strategy", "smartest", "--no-push"])
+    assert bad.exit_code == 2 and "default, margin, cluster, random" in bad.output
+    done = runner.invoke(app, ["label", "--task", "clinc_bank", "--budget", "5", "--strategy", "random",
+                               "--model", "embeddings", "--no-push", "--pseudo-labels", "--json"])
+    assert done.exit_code == 0, done.output
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(out["chosen"]) == 5 and out["pushed"] is None and out["pseudo_labels"] == "pseudo/v001"
+    pseudo = latest_version("clinc_bank", "pseudo")
+    rows = pseudo.load()
+    assert len(rows) == out["pseudo_labelled"] > 0 and set(rows["decided_by"]) == {"model"}
+    assert pseudo.manifest.target_precision == 0.95 and not {c["id"] for c in out["chosen"]} & set(rows["id"])
+    said = runner.invoke(app, ["predict", "--run", str(round_one.trained.run_dir), "--json",
+                               "--text", "what is the tallest mountain in europe"])
+    assert said.exit_code == 0, said.output
+    answer = json.loads(said.stdout.strip().splitlines()[-1])["predictions"][0]
+    assert answer["prediction"] == "out_of_scope" and answer["out_of_scope"] and answer["scope_score"] < 1
