@@ -44,7 +44,7 @@ def _small_clinc(root):
 @pytest.fixture(scope="module")
 def round_one(module_home, local_argilla, tmp_path_factory):
     """(label result, pull result, train result), made once in a home of the module's own."""
-    from workbench.label import LabelConfig
+    from workbench.label import LabelConfig, run_label
     from workbench.review import ReviewConfig, run_pull
     from workbench.tasks import load_task
     from workbench.train import TrainConfig, run_train
@@ -78,6 +78,8 @@ def round_one(module_home, local_argilla, tmp_path_factory):
         dataset.records.log([records[rid] for rid in answers])
         pulled = run_pull(ReviewConfig(task="clinc_bank", dataset="clinc-real", progress=False))
         trained = run_train(TrainConfig(task="clinc_bank", max_steps=4, batch_size=16, progress=False))
+        by_student = run_label(LabelConfig(task="clinc_bank", budget=5, model=str(trained.run_dir), push=False,
+                                           progress=False))
         # Round two through the pipeline's label stage (its notebook, headless), as `pipeline run` does.
         from workbench.label.result import LabelRecord
         from workbench.notebook import PipelineConfig, run_pipeline
@@ -85,14 +87,14 @@ def round_one(module_home, local_argilla, tmp_path_factory):
         piped = run_pipeline(PipelineConfig(task="clinc_bank", stages=["label"], progress=False,
                                             parameters={"budget": 30, "argilla_dataset": "clinc-real",
                                                         "interactive": False}))
-        second = [p for p in (labelled.run_dir.parent).iterdir() if p != labelled.run_dir]
+        second = [p for p in labelled.run_dir.parent.iterdir() if p not in (labelled.run_dir, by_student.run_dir)]
         relabelled = (piped.records["label"], LabelRecord.read(second[0] / "label.json"))
         from workbench.store import latest_version
 
         pool_counts = latest_version("clinc_bank", "unlabeled").manifest.counts
         yield SimpleNamespace(labelled=labelled, records=records, answers=answers, other=other, pulled=pulled,
                               trained=trained, piped=relabelled[0], second=relabelled[1], panel=panel,
-                              pool_counts=pool_counts, spec=spec, prompts=prompts)
+                              pool_counts=pool_counts, spec=spec, prompts=prompts, by_student=by_student)
     mp.undo()
     get_settings.cache_clear()
 
@@ -158,10 +160,15 @@ def test_the_trained_student_abstains_on_messages_that_fit_no_intent(round_one):
 def test_the_next_round_from_the_pipeline_skips_what_is_already_in_review(round_one):
     labelled, trained, records, second = round_one.labelled, round_one.trained, round_one.piped, round_one.second
     assert records["pool_version"] == "v001" and records["to_review"] == 30
-    assert second.model == trained.run_dir.name  # the fine-tuned student labels now
+    # Now a fine-tuned student exists: the better of it and the regression on the validation rows labels.
+    compared = second.validation_accuracy
+    assert set(compared) == {"embeddings", trained.run_dir.name} and compared[second.model] == max(compared.values())
     first = {c.id for c in labelled.record.chosen}
     again = {c.id for c in second.chosen}
     assert second.excluded == 30 and not first & again and second.pushed == 30
+    # Asked for by name, the student labels (its probabilities temperature-scaled on validation).
+    by_student = round_one.by_student.record
+    assert by_student.model == trained.run_dir.name and len(by_student.chosen) == 5 and by_student.pushed is None
 
 
 def test_the_cli_labels_saves_pseudo_labels_and_predict_says_out_of_scope(round_one, monkeypatch):

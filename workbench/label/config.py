@@ -23,8 +23,9 @@ class LabelConfig(BaseModel):
     # the least sure messages first, no two near-copies; plain margin and random are the controls.
     strategy: str = Field("default", description="How the messages to review are chosen: default (least sure "
                           "per predicted intent, no near-copies), margin, cluster or random.")
-    model: str = Field("auto", description="Who labels the pool: auto (the task's latest fine-tuned student, else "
-                       "logistic regression on MiniLM vectors of the seeds and reviewed rows), embeddings, or a run.")
+    model: str = Field("auto", description="Who labels the pool: auto (the task's latest fine-tuned student when it "
+                       "beats, on the validation rows, logistic regression on MiniLM vectors of the seeds and reviewed "
+                       "rows; else that regression), embeddings, or a run.")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the random choices (random and cluster strategies).")
     pseudo_labels: bool = Field(False, description="Also save the pool messages the model is sure about (a "
                                 "threshold chosen on the task's validation rows) as pseudo-labels for training.")

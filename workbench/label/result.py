@@ -39,6 +39,8 @@ class LabelRecord(JsonRecord):
     pool_version: str
     pool_size: int = Field(description="Pool messages scored.")
     model: str = Field(description="Who labelled: 'embeddings' or the fine-tuned run's id.")
+    validation_accuracy: dict[str, float] | None = Field(
+        None, description="With model 'auto': each model considered, by its accuracy on the validation rows.")
     strategy: str
     budget: int
     seed: int = 0
@@ -96,7 +98,9 @@ class LabelResult:
 
     def _repr_html_(self) -> str:
         r = self.record
-        facts = {"pool": f"{r.pool_version} ({r.pool_size} messages)", "model": r.model, "strategy": r.strategy,
+        compared = ", ".join(f"{m} {a:.3f}" for m, a in (r.validation_accuracy or {}).items())
+        facts = {"pool": f"{r.pool_version} ({r.pool_size} messages)",
+                 "model": r.model + (f" (validation accuracy: {compared})" if compared else ""), "strategy": r.strategy,
                  "chosen": len(r.chosen), "left out (already in review)": r.excluded,
                  "out of scope (abstained)": r.abstained,
                  "pushed to Argilla": r.pushed if r.pushed is not None else "no", "Argilla": r.argilla or "-"}

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -48,6 +48,7 @@ class Scoring:
     ranking: np.ndarray  # what select() ranks margins by
     abstains: np.ndarray  # bool per pool message: fits no intent
     validation: tuple[np.ndarray, np.ndarray] | None  # (proba, correct) on the validation rows
+    compared: dict[str, float] = field(default_factory=dict)  # validation accuracy of each model considered
 
 
 def labelled_rows(spec: TaskSpec) -> list[dict[str, str]]:
@@ -61,7 +62,8 @@ def labelled_rows(spec: TaskSpec) -> list[dict[str, str]]:
 
 
 def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
-    """Score the pool with ``cfg.model`` (see :class:`LabelConfig`)."""
+    """Score the pool with ``cfg.model`` (see :class:`LabelConfig`). With ``auto`` and validation rows,
+    the latest fine-tuned student labels only when it beats the regression on them."""
     from workbench.review.sync import embed
 
     rows = labelled_rows(spec)
@@ -78,22 +80,35 @@ def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
     # The gate (MiniLM similarity to the labelled messages) decides out of scope for either model.
     abstains = np.array([label == OUT_OF_SCOPE for label, _ in scorer.predict(pool.vectors)]) if oos else \
         np.zeros(len(pool.texts), bool)
+    embeddings = Scoring("embeddings", scorer.labels, scorer.proba(pool.vectors),
+                         # Margins ranked by the regression's own probabilities (temperature 1): on clinc_bank's
+                         # validation split they chose better rows than the calibrated ones (bench/active.py).
+                         scorer.raw_proba(pool.vectors), abstains,
+                         _validation(scorer.proba(val_vectors), scorer.labels, val) if val else None)
     run = _student_run(spec, cfg.model)
     if run is None:
-        proba = scorer.proba(pool.vectors)
-        validation = _validation(scorer.proba(val_vectors), scorer.labels, val) if val else None
-        # Margins ranked by the regression's own probabilities (temperature 1): on clinc_bank's validation
-        # split that chose better rows than the calibrated ones (0.970 against 0.960 macro-F1, bench/active.py).
-        return Scoring("embeddings", scorer.labels, proba, scorer.raw_proba(pool.vectors), abstains, validation)
+        return embeddings
+    student = _student_scoring(run, pool, val, abstains)
+    if cfg.model != "auto" or not val:
+        return student
+    # A student trained on few rows can be worse than the regression: the better one on validation labels.
+    compared = {s.model: round(float(s.validation[1].mean()), 4) for s in (embeddings, student)}
+    best = embeddings if compared["embeddings"] > compared[student.model] else student
+    best.compared = compared
+    return best
+
+
+def _student_scoring(run, pool: Pool, val: list[dict], abstains: np.ndarray) -> Scoring:
+    """The fine-tuned student's probabilities, temperature-scaled on the validation rows."""
     from workbench.train.predict import load_student
 
     student = load_student(run, device="cpu")
     logits = student.logits(pool.texts, batch_size=64).numpy()
-    temperature = 1.0
+    temperature, validation = 1.0, None
     if val:
         val_logits = student.logits([r["text"] for r in val], batch_size=64).numpy()
         temperature = fit_temperature(val_logits, np.array([student.labels.index(r["label"]) for r in val]))
-    validation = _validation(softmax(val_logits, temperature), student.labels, val) if val else None
+        validation = _validation(softmax(val_logits, temperature), student.labels, val)
     proba = softmax(logits, temperature)
     return Scoring(student.run_dir.name, student.labels, proba, proba, abstains, validation)
 
@@ -155,7 +170,8 @@ def run_label(cfg: LabelConfig) -> LabelResult:
         record = LabelRecord(task=spec.name, pool_version=pool.version.version, pool_size=len(pool.ids),
                              model=scoring.model, strategy=cfg.strategy, budget=cfg.budget, seed=cfg.seed,
                              excluded=len(exclude), chosen=chosen, abstained=int(scoring.abstains.sum()),
-                             confidence_histogram=[], confidence_bins=[], pushed=pushed, argilla=argilla)
+                             confidence_histogram=[], confidence_bins=[], pushed=pushed, argilla=argilla,
+                             validation_accuracy=scoring.compared or None)
         counts, edges = np.histogram(scoring.proba.max(1), bins=BINS, range=(0.0, 1.0))
         record.confidence_histogram, record.confidence_bins = counts.tolist(), [round(e, 3) for e in edges]
         if cfg.pseudo_labels:
