@@ -4,7 +4,7 @@ One command; every figure is measured in the same run, on the same machine, in a
 
 1. **Learning curves.** A simulated reviewer answers from ``unlabeled_labels.jsonl`` (the pool's
    true labels: here, never in the product). Reviews come in rounds of 30 up to 300; after each
-   round the :class:`~workbench.label.scorer.EmbeddingScorer` (logistic regression on frozen
+   round the :class:`~workbench.label.scorer.RegressionScorer` (logistic regression on frozen
    MiniLM) is refitted on the seeds and the reviewed rows and calibrated on ``validation.jsonl``,
    and the next 30 are chosen from its (uncalibrated) probabilities. Strategies ``default`` (balanced margin)
    and ``random``, each with and without pseudo-labels (rows whose calibrated confidence clears
@@ -79,7 +79,7 @@ def _macro_f1(t: np.ndarray, q: np.ndarray, n_labels: int) -> float:
 
 def simulate(strategy: str, pseudo: bool, seed: int, d: dict, counts: list[int]) -> dict[int, dict]:
     """One reviewer's rounds: {reviews: {"pred": held-out predictions, "pseudo": rows added}}."""
-    from workbench.label.scorer import EmbeddingScorer
+    from workbench.label.scorer import RegressionScorer
     from workbench.label.select import select
 
     pool_x, pool_y = d["unlabeled_labels"]
@@ -90,7 +90,7 @@ def simulate(strategy: str, pseudo: bool, seed: int, d: dict, counts: list[int])
     for r, count in enumerate(counts):
         x = np.vstack([seed_x, pool_x[reviewed]])
         y = list(seed_y) + [pool_y[i] for i in reviewed]
-        scorer = EmbeddingScorer.fit(x, y, seed=seed)
+        scorer = RegressionScorer.fit(x, y, seed=seed)
         scorer.calibrate(val_x, val_y)
         added = 0
         if pseudo:
@@ -100,13 +100,13 @@ def simulate(strategy: str, pseudo: bool, seed: int, d: dict, counts: list[int])
             added = len(sure)
             if sure:
                 weights = np.r_[np.ones(len(y)), np.full(added, PSEUDO_WEIGHT)]
-                scorer = EmbeddingScorer.fit(np.vstack([x, pool_x[[i for i, _ in sure]]]),
+                scorer = RegressionScorer.fit(np.vstack([x, pool_x[[i for i, _ in sure]]]),
                                              y + [label for _, label in sure], weights=weights, seed=seed)
                 scorer.calibrate(val_x, val_y)
         out[count] = {"pred": [label for label, _ in scorer.predict(d["heldout"][0])], "pseudo": added,
                       "scorer": scorer if count == OOS_REVIEWS else None}
         if r + 1 < len(counts):
-            proba = scorer.raw_proba(pool_x)  # chosen on validation: see EmbeddingScorer.raw_proba
+            proba = scorer.raw_proba(pool_x)  # chosen on validation: see RegressionScorer.raw_proba
             reviewed += select(strategy, proba, pool_x, counts[r + 1] - count, seed=seed * 1000 + r, exclude=reviewed)
     return out
 
@@ -143,7 +143,7 @@ def _oos_spec():
 
 
 def pool_rate(texts: list[str], scorer) -> dict:
-    from workbench.review.sync import embedder
+    from workbench.models import shared_embedder as embedder
 
     model = embedder()
     t = time.perf_counter()
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.metrics import f1_score
 
     from results import machine, pressure
-    from workbench.review.sync import embed
+    from workbench.models import embed
 
     before = pressure()
     print(f"CPU pressure before: {before}; data {data_dir()}", flush=True)
@@ -234,9 +234,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fit_seeds(d: dict):
-    from workbench.label.scorer import EmbeddingScorer
+    from workbench.label.scorer import RegressionScorer
 
-    scorer = EmbeddingScorer.fit(*d["seeds"])
+    scorer = RegressionScorer.fit(*d["seeds"])
     scorer.calibrate(*d["validation"])
     return scorer
 

@@ -33,6 +33,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Literal, get_args
 
@@ -308,3 +309,20 @@ def load_embedder(name: str | None = None, device: str = "cpu"):
     bundled = find_model(name)
     path = bundled.path() if bundled is not None else Path(name)
     return SentenceTransformer(str(path), device=device, local_files_only=True)
+
+
+@lru_cache(maxsize=1)
+def shared_embedder():
+    """The registry's embedder (MiniLM-L6), loaded once per process and shared by every stage."""
+    return load_embedder()
+
+
+def embed(texts: list[str], progress: bool = False):
+    """Unit-length vectors of the shared embedder: the review dataset's vector field, the unlabeled
+    pool, the out-of-scope gate's reference rows.
+
+    Example:
+        >>> embed(["where is my box"]).shape           # doctest: +SKIP
+        (1, 384)
+    """
+    return shared_embedder().encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=progress)

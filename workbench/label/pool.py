@@ -173,7 +173,7 @@ def _reused(version: DatasetVersion) -> Pool:
 
 
 def _embed(texts: list[str], progress: bool) -> np.ndarray:
-    from workbench.review.sync import embed
+    from workbench.models import embed
 
     if not texts:
         return np.empty((0, 384), dtype=np.float32)

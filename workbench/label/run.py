@@ -26,7 +26,7 @@ from workbench.label.config import LabelConfig
 from workbench.label.errors import LabelError
 from workbench.label.pool import Pool, import_pool
 from workbench.label.result import RECORD, ChosenMessage, LabelRecord, LabelResult
-from workbench.label.scorer import EmbeddingScorer
+from workbench.label.scorer import RegressionScorer
 from workbench.label.select import select
 from workbench.locks import run_lock
 from workbench.store import latest_version, record_id, run_folder, save_version
@@ -64,10 +64,10 @@ def labelled_rows(spec: TaskSpec) -> list[dict[str, str]]:
 def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
     """Score the pool with ``cfg.model`` (see :class:`LabelConfig`). With ``auto`` and validation rows,
     the latest fine-tuned student labels only when it beats the regression on them."""
-    from workbench.review.sync import embed
+    from workbench.models import embed
 
     rows = labelled_rows(spec)
-    scorer = EmbeddingScorer.fit(embed([r["text"] for r in rows]), [r["label"] for r in rows], seed=cfg.seed)
+    scorer = RegressionScorer.fit(embed([r["text"] for r in rows]), [r["label"] for r in rows], seed=cfg.seed)
     val = spec.validation_examples()
     val_vectors = embed([r["text"] for r in val]) if val else None
     oos = spec.out_of_scope if spec.out_of_scope is not None and spec.out_of_scope.enabled else None

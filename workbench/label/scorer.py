@@ -3,7 +3,7 @@ validation rows, with an out-of-scope gate.
 
 Before any student is fine-tuned this is "the best current model": fitted on the seeds (and on
 the reviewed pool rows of earlier rounds) in well under a second, it scores a pool of thousands
-of messages as fast as MiniLM embeds them. :meth:`EmbeddingScorer.calibrate` fits its
+of messages as fast as MiniLM embeds them. :meth:`RegressionScorer.calibrate` fits its
 temperature (:func:`workbench.calibration.fit_temperature`) and, when the task asks for it, the
 out-of-scope gate: a message whose mean cosine to its 3 nearest training rows
 (:func:`~workbench.calibration.nearest_similarity`) is below the threshold is answered
@@ -12,10 +12,10 @@ cost 3.7 points of in-scope accuracy where nearness cost 1.0 for recall 0.94; be
 
 Example:
     >>> import numpy as np
-    >>> from workbench.label.scorer import EmbeddingScorer
+    >>> from workbench.label.scorer import RegressionScorer
     >>> x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
     >>> x /= np.linalg.norm(x, axis=1, keepdims=True)
-    >>> scorer = EmbeddingScorer.fit(x, ["card", "card", "loan", "loan"])
+    >>> scorer = RegressionScorer.fit(x, ["card", "card", "loan", "loan"])
     >>> scorer.predict(x[:1])[0][0]
     'card'
 """
@@ -48,7 +48,7 @@ NEIGHBOURS = 3
 
 
 @dataclass
-class EmbeddingScorer:
+class RegressionScorer:
     """Labels for unit-length vectors; ``labels`` in the probability columns' order.
 
     Example:
@@ -63,12 +63,12 @@ class EmbeddingScorer:
     reference: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def fit(cls, vectors, labels: list[str], weights=None, C: float = 10.0, seed: int = 0) -> EmbeddingScorer:
+    def fit(cls, vectors, labels: list[str], weights=None, C: float = 10.0, seed: int = 0) -> RegressionScorer:
         """A logistic regression (scikit-learn, L2 with inverse strength ``C``) on these rows;
         ``weights`` per row (e.g. 0.5 for pseudo-labels). Needs two labels at least.
 
         Example:
-            >>> EmbeddingScorer.fit(np.eye(2), ["a", "b"]).labels
+            >>> RegressionScorer.fit(np.eye(2), ["a", "b"]).labels
             ['a', 'b']
         """
         from sklearn.linear_model import LogisticRegression

@@ -44,7 +44,8 @@ def reviewer_account(client, workspace: str):
 
 def decisions(spec: TaskSpec, rows: list[dict]) -> list[tuple[str, object]]:
     """(status, value) per row by the rule above; rows carry the record fields and suggestion."""
-    from workbench.review.sync import embed, neighbour_votes
+    from workbench.models import embed
+    from workbench.review.sync import neighbour_votes
 
     main = "text" if spec.type == "classification" else "input"
     vectors = embed([r[main] for r in rows])

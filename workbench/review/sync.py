@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 
 import httpx
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 from workbench.review.config import ReviewConfig
 from workbench.review.schema import (VECTOR_NAME, ReviewError, answer_question, build_settings, check_compatible,
                                      text_fields)
+from workbench.models import embed
 from workbench.settings import get_settings
 from workbench.store import get_version, latest_version
 from workbench.tasks import TaskSpec, load_task
@@ -85,18 +85,6 @@ class ReviewStatus:
                               "pending": self.pending, "Argilla": self.url}, headers=("review", ""))
         reviewers = [{"reviewer": name, **counts} for name, counts in self.reviewers.items()]
         return overall + (html_table(reviewers) if reviewers else "")
-
-
-@lru_cache(maxsize=1)
-def embedder():
-    from workbench.models import load_embedder
-
-    return load_embedder()
-
-
-def embed(texts: list[str], progress: bool = False) -> np.ndarray:
-    """Unit-length MiniLM vectors (the review dataset's vector field)."""
-    return embedder().encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=progress)
 
 
 def neighbour_votes(spec: TaskSpec, vectors: np.ndarray) -> list[dict[str, float]]:

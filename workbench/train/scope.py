@@ -20,7 +20,6 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -59,15 +58,10 @@ class Prediction:
                 "scope_score": None if self.scope_score is None else round(self.scope_score, 4)}
 
 
-@lru_cache(maxsize=1)
-def _embedder():
-    from workbench.models import load_embedder
-
-    return load_embedder()
-
-
 def _embed(texts: list[str]) -> np.ndarray:
-    return _embedder().encode(texts, batch_size=64, normalize_embeddings=True)
+    from workbench.models import embed
+
+    return embed(texts)
 
 
 def fit_scope(run_dir: Path, spec: TaskSpec, train_rows: list[dict], val_rows: list[dict]) -> ScopeRecord | None:

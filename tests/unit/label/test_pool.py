@@ -1,6 +1,6 @@
 """The pool import: message logs in JSONL / CSV / Parquet, and a planted log imported into a version.
 
-MiniLM loads once for the module (workbench.review.sync caches the embedder)."""
+MiniLM loads once for the module (workbench.models caches the embedder)."""
 
 import csv
 import json

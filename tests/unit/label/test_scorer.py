@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from workbench.label.errors import LabelError
-from workbench.label.scorer import EmbeddingScorer
+from workbench.label.scorer import RegressionScorer
 from workbench.tasks import OUT_OF_SCOPE
 
 
@@ -25,7 +25,7 @@ def test_fit_calibrate_gate_and_pseudo_labels():
     val_x, val_y = clusters(200, rng, centres)
     far = -np.eye(12)[4:8] * 3  # messages of no label: away from every training row
     oos_x, _ = clusters(50, rng, far)
-    scorer = EmbeddingScorer.fit(train_x, train_y)
+    scorer = RegressionScorer.fit(train_x, train_y)
     assert scorer.labels == ["l0", "l1", "l2", "l3"]
     spec = SimpleNamespace(enabled=True, target_recall=0.8, max_in_scope_loss=0.02)
     scorer.calibrate(val_x, val_y, oos_x, spec)
@@ -42,7 +42,7 @@ def test_fit_calibrate_gate_and_pseudo_labels():
 
 def test_pseudo_rows_are_not_the_gates_reference_and_one_label_is_an_error():
     x = np.eye(3)
-    scorer = EmbeddingScorer.fit(x, ["a", "b", "a"], weights=[1.0, 1.0, 0.5])
+    scorer = RegressionScorer.fit(x, ["a", "b", "a"], weights=[1.0, 1.0, 0.5])
     assert len(scorer.reference) == 2
     with pytest.raises(LabelError, match="two labels at least"):
-        EmbeddingScorer.fit(x, ["a", "a", "a"])
+        RegressionScorer.fit(x, ["a", "a", "a"])
