@@ -197,3 +197,19 @@ def test_generation_task_reply_corrected_and_rated(argilla_env):
     assert (got[first]["output"], got[first]["decision"], got[first]["rating"]) == (better, "corrected", 2)
     assert (got[second]["decision"], got[second]["rating"]) == ("accepted", 5)
     assert got[first]["input"] == rows[0]["input"] and pulled.counts["unreviewed"] == 2
+
+
+def test_a_dataset_made_before_sources_were_recorded_gets_their_metadata_and_takes_the_push(argilla_env):
+    from workbench.review.schema import build_settings
+
+    spec = load_task(TASK)
+    _save(spec, _rows(spec)[:20])
+    client = argilla_env.client()
+    old = build_settings(spec)
+    for name in ("source", "confidence"):  # what a workbench of before the label stage created
+        old.metadata.remove(name)
+    rg.Dataset(name="older", workspace=client.workspaces("workbench"), client=client, settings=old).create()
+    result = run_push(ReviewConfig(task=TASK, dataset="older", progress=False))
+    dataset = client.datasets("older", workspace="workbench")
+    assert result.pushed == 20 and {"source", "confidence"} <= {m.name for m in dataset.settings.metadata}
+    assert {r.metadata["source"] for r in dataset.records()} == {"synthetic"}

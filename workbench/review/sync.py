@@ -111,6 +111,7 @@ def open_dataset(cfg: ReviewConfig, spec: TaskSpec, create: bool):
     dataset = client.datasets(cfg.dataset_name, workspace=cfg.workspace) if workspace else None
     if dataset is not None:
         check_compatible(dataset, spec)
+        add_missing_metadata(dataset, spec)
         return client, url, dataset
     if not create:
         raise ReviewError(f"no dataset {cfg.workspace}/{cfg.dataset_name} in Argilla at {url}: "
@@ -119,6 +120,17 @@ def open_dataset(cfg: ReviewConfig, spec: TaskSpec, create: bool):
         workspace = rg.Workspace(name=cfg.workspace, client=client).create()
     dataset = rg.Dataset(name=cfg.dataset_name, workspace=workspace, settings=build_settings(spec), client=client)
     return client, url, dataset.create()
+
+
+def add_missing_metadata(dataset, spec: TaskSpec) -> None:
+    """Give a dataset made by an older workbench the metadata properties added since (``source``,
+    ``confidence``): Argilla refuses a record whose metadata has no property, and without them
+    reviewers could not sort by them."""
+    have = {m.name for m in dataset.settings.metadata}
+    for prop in build_settings(spec).metadata:
+        if prop.name not in have:
+            prop.dataset = dataset
+            prop.create()
 
 
 def suggestion_agent(teacher: str) -> str:
