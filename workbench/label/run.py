@@ -78,8 +78,7 @@ def score_pool(spec: TaskSpec, pool: Pool, cfg: LabelConfig) -> Scoring:
         raise LabelError(f"task {spec.name!r}: out_of_scope needs a `validation:` file of labelled real messages "
                          f"in prompts/{spec.name}/task.yaml, to choose the abstention threshold on")
     # The gate (MiniLM similarity to the labelled messages) decides out of scope for either model.
-    abstains = np.array([label == OUT_OF_SCOPE for label, _ in scorer.predict(pool.vectors)]) if oos else \
-        np.zeros(len(pool.texts), bool)
+    abstains = scorer.gate.abstains(scorer.scope_scores(pool.vectors)) if oos else np.zeros(len(pool.texts), bool)
     embeddings = Scoring("embeddings", scorer.labels, scorer.proba(pool.vectors),
                          # Margins ranked by the regression's own probabilities (temperature 1): on clinc_bank's
                          # validation split they chose better rows than the calibrated ones (bench/active.py).

@@ -16,8 +16,6 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
 from workbench.errors import WorkbenchError
 from workbench.settings import get_settings
 from workbench.store import run_folder
@@ -129,15 +127,13 @@ class TrainedStudent:
         from workbench.train.scope import Prediction
 
         texts = check_inputs(texts, batch_size)
-        probs = self.logits(texts, batch_size).softmax(-1)
-        top, index = probs.max(-1)
-        scores = self.scope.scores(texts) if self.scope is not None else [None] * len(texts)
-        out = []
-        for p, i, score in zip(top.tolist(), index.tolist(), scores):
-            gone = score is not None and bool(self.scope.gate.abstains(np.array([score]))[0])
-            out.append(Prediction(OUT_OF_SCOPE if gone else self.labels[i], p, gone,
-                                  None if score is None else float(score)))
-        return out
+        top, index = self.logits(texts, batch_size).softmax(-1).max(-1)
+        if self.scope is None:
+            return [Prediction(self.labels[i], p) for p, i in zip(top.tolist(), index.tolist())]
+        scores = self.scope.scores(texts)
+        away = self.scope.gate.abstains(scores)
+        return [Prediction(OUT_OF_SCOPE if gone else self.labels[i], p, bool(gone), float(score))
+                for p, i, gone, score in zip(top.tolist(), index.tolist(), away, scores)]
 
     def _generate(self, texts: list[str], batch_size: int, max_new_tokens: int) -> list[str]:
         return generate_replies(self.model, self.tokenizer, texts, batch_size, max_new_tokens, self.device)

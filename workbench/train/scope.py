@@ -26,6 +26,7 @@ import numpy as np
 from pydantic import Field
 
 from workbench.calibration import ScopeGate, fit_scope_gate, nearest_similarity
+from workbench.models import embed
 from workbench.records import JsonRecord
 from workbench.tasks import TaskSpec
 
@@ -58,24 +59,18 @@ class Prediction:
                 "scope_score": None if self.scope_score is None else round(self.scope_score, 4)}
 
 
-def _embed(texts: list[str]) -> np.ndarray:
-    from workbench.models import embed
-
-    return embed(texts)
-
-
 def fit_scope(run_dir: Path, spec: TaskSpec, train_rows: list[dict], val_rows: list[dict]) -> ScopeRecord | None:
     """Fit and save the gate of a finished classifier run (None when the task has no out_of_scope)."""
     oos = spec.out_of_scope
     if oos is None or not oos.enabled:
         return None
-    reference = _embed(sorted({r["text"] for r in train_rows}))
+    reference = embed(sorted({r["text"] for r in train_rows}))
     val = spec.validation_examples()
     validated_on = "validation file" if val else "held-back rows"
     val = val or val_rows
     examples = spec.out_of_scope_examples()
-    gate = fit_scope_gate(nearest_similarity(_embed([r["text"] for r in val]), reference),
-                          nearest_similarity(_embed(examples), reference) if examples else None,
+    gate = fit_scope_gate(nearest_similarity(embed([r["text"] for r in val]), reference),
+                          nearest_similarity(embed(examples), reference) if examples else None,
                           oos.max_in_scope_loss, oos.target_recall)
     record = ScopeRecord(threshold=float(gate.threshold), validation_recall=gate.validation_recall,
                          validation_in_scope_loss=gate.validation_in_scope_loss, validation_rows=len(val),
@@ -99,4 +94,4 @@ class Scope:
         return cls(ScopeRecord.read(run_dir / SCOPE), np.load(run_dir / VECTORS))
 
     def scores(self, texts: list[str]) -> np.ndarray:
-        return nearest_similarity(_embed(texts), self.reference)
+        return nearest_similarity(embed(texts), self.reference)
