@@ -168,6 +168,37 @@ def paired_difference(metric: str | Callable, y_true: Sequence, pred_a: Sequence
     return _interval(lambda idx: sa(idx) - sb(idx), len(y), resamples, confidence, seed)
 
 
+def bootstrap_seeds(metric: str | Callable, y_true: Sequence, preds_by_seed: Sequence[Sequence],
+                    labels: Sequence | None = None, *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE,
+                    seed: int = 0) -> Interval:
+    """The mean of ``metric`` over several training seeds' predictions, with a bootstrap interval
+    over the held-out rows (each resample scores every seed on the same rows).
+
+    Example:
+        >>> ci = bootstrap_seeds("accuracy", list("abab"), [list("abab"), list("abaa")])
+        >>> ci.value
+        0.875
+    """
+    y, preds, k = _encode(y_true, preds_by_seed, labels)
+    if not preds or any(len(p) != len(y) for p in preds):
+        raise ValueError("one prediction per row for every seed")
+    stats = [_statistic(metric, y, p, k) for p in preds]
+    return _interval(lambda idx: np.mean([s(idx) for s in stats], axis=0), len(y), resamples, confidence, seed)
+
+
+def paired_seeds_difference(metric: str | Callable, y_true: Sequence, preds_a: Sequence[Sequence],
+                            preds_b: Sequence[Sequence], labels: Sequence | None = None, *,
+                            resamples: int = RESAMPLES, confidence: float = CONFIDENCE, seed: int = 0) -> Interval:
+    """Seed-mean ``metric`` of arm a minus that of arm b, paired over the same resampled rows."""
+    y, preds, k = _encode(y_true, [*preds_a, *preds_b], labels)
+    if not preds_a or not preds_b or any(len(p) != len(y) for p in preds):
+        raise ValueError("paired comparison needs both arms scored on the same rows")
+    sa = [_statistic(metric, y, p, k) for p in preds[:len(preds_a)]]
+    sb = [_statistic(metric, y, p, k) for p in preds[len(preds_a):]]
+    return _interval(lambda idx: np.mean([s(idx) for s in sa], axis=0) - np.mean([s(idx) for s in sb], axis=0),
+                     len(y), resamples, confidence, seed)
+
+
 def bootstrap_mean(values: Sequence[float], *, resamples: int = RESAMPLES, confidence: float = CONFIDENCE,
                    seed: int = 0) -> Interval:
     """The mean of per-row scores (ROUGE-L, chrF of each reply) with its bootstrap interval."""

@@ -66,3 +66,16 @@ def test_mismatched_lengths_are_refused():
         paired_difference("accuracy", ["a"], ["a"], ["a", "b"])
     with pytest.raises(ValueError, match="unknown metric"):
         bootstrap_metric("f2", ["a"], ["a"])
+
+
+def test_seed_means_pair_on_the_same_rows():
+    from workbench.evaluate.intervals import bootstrap_seeds, paired_seeds_difference
+
+    y = list("abababababab")
+    one, two = list(y), list(y[:-1]) + ["a"]
+    mean = bootstrap_seeds("accuracy", y, [one, two])
+    assert mean.value == pytest.approx((1 + 11 / 12) / 2)
+    d = paired_seeds_difference("accuracy", y, [one, one], [one, two])
+    assert d.value == pytest.approx(1 / 24) and d.low >= 0.0
+    with pytest.raises(ValueError, match="same rows"):
+        paired_seeds_difference("accuracy", y, [one], [y[:3]])
