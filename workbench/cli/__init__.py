@@ -119,8 +119,8 @@ def train(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
     student: Optional[str] = typer.Option(None, "--student", "-s", help=f"{', '.join(student_names())} or a local "
                                           "Hugging Face model folder; default: the task's train.student."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001 or v001; default: "
-                                          "latest reviewed version, else latest synthetic."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001, v001, or seeds "
+                                          "(the task's seeds alone); default: latest reviewed, else latest synthetic."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs"
                                          + _limits(TrainConfig, "epochs") + "."),
     method: str = typer.Option("lora", "--method", help="lora, or full (encoders only)."),

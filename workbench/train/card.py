@@ -29,7 +29,8 @@ def render_card(run: RunInfo) -> str:
     """Markdown for a finished run."""
     ds, rows = run.dataset, run.rows
     lineage = {
-        "dataset": f"{run.task}/{ds.kind}/{ds.version}",
+        "dataset": (f"seeds only: the seed examples of {run.task} (seeds hash {ds.version})" if run.seeds_only
+                    else f"{run.task}/{ds.kind}/{ds.version}"),
         "dataset path": ds.path,
         "dataset data_sha256": ds.data_sha256,
         "dataset parent version": ds.parent_version,

@@ -35,8 +35,9 @@ class TrainConfig(BaseModel):
 
     task: str = Field(description="Task name (prompts/<task>/task.yaml) or a path to a task.yaml.")
     student: str | None = Field(None, description=f"{', '.join(student_names())} or a local HF folder.")
-    dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001' or 'v001'; default: "
-                                                  "latest reviewed version, else latest synthetic.")
+    dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001', 'v001', or 'seeds' (the "
+                                "task's seed examples alone: the seeds-only control); default: latest reviewed "
+                                "version, else latest synthetic.")
     method: Literal["lora", "full"] = Field("lora", description="'full' fine-tunes every weight (encoders only).")
     epochs: int | None = Field(None, ge=1, le=100,
                                description="Passes over the training rows; default the task's train.epochs.")

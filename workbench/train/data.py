@@ -10,10 +10,14 @@ Example:
     >>> version = resolve_dataset(spec.name, "synthetic/v001")    # doctest: +SKIP
     >>> data = load_rows(version, spec)                           # doctest: +SKIP
     >>> train, val = split_rows(data.rows, 0.1, seed=0, stratify="label")   # doctest: +SKIP
+    >>> seed_rows(spec).rows[0]["label"] in spec.label_names    # dataset="seeds": the seeds alone
+    True
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ class TrainDataError(WorkbenchError, ValueError):
 
 
 KINDS = ("reviewed", "synthetic")
+SEEDS_ONLY = "seeds"  # TrainConfig(dataset="seeds"): the task's seed examples alone, no dataset version
 PSEUDO_KIND = "pseudo"  # pool messages the student labelled itself (written by the label stage)
 
 
@@ -124,6 +129,27 @@ def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
                              f"({only!r}); a classifier needs examples of at least 2 labels: generate or "
                              "review data for the other labels")
     return result
+
+
+def seed_rows(spec: TaskSpec) -> TrainRows:
+    """The task's seed examples as the whole training data (``TrainConfig(dataset="seeds")``).
+
+    The control every evaluation needs: what the student learns from the real messages alone,
+    before any teacher wrote a row. Blank seeds and repeats are left out, as :func:`add_seeds` does.
+    """
+    rows, _ = add_seeds([], spec)
+    result = TrainRows(rows)
+    if not rows:
+        raise TrainDataError(f"task {spec.name!r} has no usable seed examples to train on; add some to its `seeds:`")
+    if spec.type == "classification" and len(result.label_counts) < 2:
+        raise TrainDataError(f"the seeds of task {spec.name!r} have one label only ({next(iter(result.label_counts))!r}); "
+                             "a classifier needs seeds of at least 2 labels: add seeds for the other labels")
+    return result
+
+
+def seeds_hash(rows: list[dict[str, str]]) -> str:
+    """sha256 of seed rows: the data hash of a seeds-only run; its first 8 hex are the run's 'version'."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def add_seeds(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str, str]], int]:

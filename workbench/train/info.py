@@ -25,6 +25,7 @@ from pydantic import Field
 
 from workbench.records import JsonRecord
 from workbench.store import run_folder
+from workbench.train.data import SEEDS_ONLY
 
 STAGE = "train"
 
@@ -32,8 +33,8 @@ STAGE = "train"
 class DatasetLineage(JsonRecord):
     """The dataset version the run trained on (``dataset``)."""
 
-    kind: str = Field(description="'synthetic' or 'reviewed'.")
-    version: str = Field(description="'v001' and up.")
+    kind: str = Field(description="'synthetic', 'reviewed', or 'seeds' (the task's seed examples alone).")
+    version: str = Field(description="'v001' and up; for 'seeds', the first 8 hex of the seeds' sha256.")
     path: str = Field(description="The version folder, as it was when the run trained.")
     data_sha256: str | None = Field(None, description="The version's data hash (its manifest's).")
     teacher: str | None = Field(None, description="The teacher, from the manifest or the rows (reviewed data).")
@@ -111,6 +112,11 @@ class RunInfo(JsonRecord):
     wall_seconds: float = Field(description="Wall time of the process that finished the run.")
     finished: str = Field(description="UTC time the run finished (ISO 8601).")
     workbench_version: str
+
+    @property
+    def seeds_only(self) -> bool:
+        """Trained on the task's seed examples alone (``TrainConfig(dataset="seeds")``): the control run."""
+        return self.dataset.kind == SEEDS_ONLY
 
     @classmethod
     def read(cls, path: Path) -> "RunInfo":

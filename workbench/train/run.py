@@ -48,8 +48,8 @@ from workbench.models import models_for
 from workbench.store import run_folder
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
-from workbench.train.data import (TrainDataError, add_pseudo_labels, add_seeds, load_rows, resolve_dataset, split_rows,
-                                  weigh_real)
+from workbench.train.data import (SEEDS_ONLY, TrainDataError, add_pseudo_labels, add_seeds, load_rows, resolve_dataset,
+                                  seed_rows, seeds_hash, split_rows, weigh_real)
 from workbench.train.hardware import HardwareChoice
 from workbench.train.info import STAGE, RunInfo
 from workbench.train.students import resolve_student
@@ -157,9 +157,13 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
                           f"{spec.name!r}; use a decoder: {', '.join(m.student for m in models_for('student') if m.decoder)}")
     if cfg.method == "full" and student.decoder:
         raise ConfigError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
-    version = resolve_dataset(spec.name, cfg.dataset)
-    data = load_rows(version, spec)
-    manifest = version.manifest
+    if cfg.dataset == SEEDS_ONLY:
+        data = seed_rows(spec)
+        lineage = _seeds_lineage(spec, data)
+    else:
+        version = resolve_dataset(spec.name, cfg.dataset)
+        data = load_rows(version, spec)
+        lineage = _lineage(version, version.manifest, data)
     hp = _hyperparameters(cfg, spec, objective)
     pseudo = None
     if cfg.pseudo_labels:
@@ -169,19 +173,19 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
         hp["pseudo_labels"] = pseudo  # part of the run key: other pseudo-labels, another run
     if data.real:  # only then: a run key of data without real rows stays what it was
         hp["real_weight"] = cfg.real_weight
-    key = _run_key({"spec": spec.spec_hash(), "data": manifest.data_sha256, "student": student.name,
-                    "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
-    run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{version.kind}-{version.version}-{key}", create=True)
+    kind, name = lineage["kind"], lineage["version"]
+    key = _run_key({"spec": spec.spec_hash(), "data": lineage["data_sha256"], "student": student.name,
+                    "dataset": f"{kind}/{name}", "hp": hp, "device": cfg.device})
+    run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{kind}-{name}-{key}", create=True)
     with run_lock(spec.name, STAGE, run_dir.name):  # the same command started meanwhile waits here, then finds run.json
         if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
             return TrainResult(run_dir, RunInfo.read(run_dir), reused=True)
-        return _train(cfg, spec, student, objective, version, data, hp, run_dir, started, on_log)
+        return _train(cfg, spec, student, objective, lineage, data, hp, run_dir, started, on_log)
 
 
-def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: dict[str, Any], run_dir: Path,
-           started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
+def _train(cfg: TrainConfig, spec, student, objective: str, lineage: dict[str, Any], data, hp: dict[str, Any],
+           run_dir: Path, started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
     """The training run itself, under the run lock: train, evaluate, export, write run.json last."""
-    manifest = version.manifest
     from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
 
     from workbench.train.hardware import choose_hardware
@@ -230,7 +234,7 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
         task=spec.name, type=spec.type, objective=objective, method=cfg.method, run_id=run_dir.name,
         run_dir=str(run_dir), student=student.name, student_path=str(path),
         labels=spec.label_names if objective == "classify" else None, pooling=parts.pooling,
-        dataset=_lineage(version, manifest, data), spec_hash=spec.spec_hash(),
+        dataset=lineage, spec_hash=spec.spec_hash(),
         hyperparameters={**hp, "effective_batch_size": hardware.batch_size},
         rows={"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
               "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None,
@@ -285,6 +289,15 @@ def _lineage(version, manifest, data) -> dict[str, Any]:
             "spec_hash": manifest.spec_hash, "parent_version": manifest.parent_version,
             "source_versions": (manifest.parent_synthetic_versions if reviewed else None) or data.sources or None,
             **({"pool_versions": data.pools} if data.pools else {})}
+
+
+def _seeds_lineage(spec, data) -> dict[str, Any]:
+    """run.json's ``dataset`` of a seeds-only run: kind 'seeds', the seeds' hash as its version (other
+    seeds, another run id), the seeds file (or the task.yaml holding them inline) as its path."""
+    sha = seeds_hash(data.rows)
+    path = spec._resolve(spec.seeds) if isinstance(spec.seeds, str) else spec.folder / "task.yaml"
+    return {"kind": SEEDS_ONLY, "version": sha[:8], "path": str(path), "data_sha256": sha, "teacher": None,
+            "spec_hash": spec.spec_hash(), "parent_version": None, "source_versions": None}
 
 
 def _trim_log(run_dir: Path, resume: Path | None) -> None:
