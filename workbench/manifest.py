@@ -4,7 +4,8 @@ Every version folder (``<datasets_dir>/<task>/<kind>/<version>/``) holds one. Wh
 depends on the stage that wrote it, so there is one model per kind:
 
 - :class:`SyntheticManifest` (``kind: synthetic``), written by Generate: the teacher,
-  template hashes, parameters, counts per stage, tokens, timings and, for a planned run
+  template hashes, parameters, counts per stage, the critic's decisions (:class:`CriticCounts`),
+  tokens, timings and, for a planned run
   (``--plan``), the parent version it extends;
 - :class:`ReviewedManifest` (``kind: reviewed``), written by Review's pull: where the
   reviews came from, the decisions, acceptance per label and the team's agreement;
@@ -113,6 +114,29 @@ class GenerationCounts(JsonRecord):
         None, description="Duplicates dropped: exact, near and (planned runs) of_parent.")
 
 
+class CriticCounts(JsonRecord):
+    """What the label-consistency critic decided (``critic``; workbench/generate/critic.py).
+
+    Counted over the candidate rows left after de-duplication, before each label's target cuts
+    the surplus, so ``passed`` may exceed the rows saved.
+
+    Example:
+        >>> CriticCounts(checked=10, passed=8, failed=2, reasons={"low_margin": 2}, dropped=2).dropped
+        2
+    """
+
+    checked: int = Field(0, description="Rows the critic judged.")
+    passed: int = Field(0, description="Rows that passed every signal.")
+    failed: int = Field(0, description="Rows that failed one signal or more.")
+    reasons: dict[str, int] = Field(default_factory=dict, description="Failures per reason: low_margin, seed_vote, "
+                                    "low_logprob (a row may fail several).")
+    dropped: int = Field(0, description="Failed rows left out (action 'drop').")
+    review_first: int = Field(0, description="Failed rows kept with critic_pass False, to be reviewed first "
+                              "(action 'review').")
+    action: str | None = Field(None, description="What failing rows got: 'drop' or 'review'.")
+    logprob_seconds: float | None = Field(None, description="Time the teacher spent reading rows (logprob on).")
+
+
 class TokenCounts(JsonRecord):
     """Teacher tokens spent (``tokens``)."""
 
@@ -129,6 +153,8 @@ class SyntheticManifest(Manifest):
     seed: int | None = Field(None, description="GenerateConfig.seed.")
     parameters: GenerationParameters | None = None
     counts: GenerationCounts | None = None
+    critic: CriticCounts | None = Field(None, description="The label-consistency critic's decisions "
+                                        "(classification tasks with generation.critic on).")
     tokens: TokenCounts | None = None
     wall_seconds: float | None = Field(None, description="Wall time of the run that saved the version.")
     resumed: bool | None = Field(None, description="Whether that run resumed a killed one.")

@@ -8,9 +8,9 @@ probability per label. (Generation tasks: :mod:`workbench.evaluate.generators`.)
 - :class:`LlamaScorer` (GGUF models through llama.cpp, the teacher and decoder
   students): a completion prompt lists the intents, optionally shows examples, ends in
   ``Intent:``, and the label is the one whose first token the model finds likeliest.
-  One forward pass per message on :class:`workbench.llamacpp.LlamaLM` (the judge's
-  reader too); the prompt prefix shared with the previous message stays in the KV
-  cache, so only the message itself is computed.
+  One forward pass per message on :class:`workbench.llamacpp.labels.LabelReader` (Generate's
+  critic reads labels the same way); the prompt prefix shared with the previous message
+  stays in the KV cache, so only the message itself is computed.
 - :class:`FineTunedScorer`: a finished train run (``workbench.train.load_student``).
 - :class:`MixScorer`: fine-tuned probabilities blended with the neighbour vote.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Protocol
 
 from workbench.evaluate.profile import disk_bytes, torch_parameters
-from workbench.llamacpp import LlamaLM, PromptTooLongError
+from workbench.llamacpp.labels import LabelReader, intent_prompt
 from workbench.tasks import TaskSpec
 
 
@@ -46,10 +46,6 @@ def _softmax(xs: list[float]) -> list[float]:
     exps = [math.exp(x - top) for x in xs]
     total = sum(exps)
     return [e / total for e in exps]
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 class EmbeddingScorer:
@@ -122,51 +118,16 @@ def _st_paths(embedder) -> list[Path]:
     return [Path(embedder[0].auto_model.name_or_path)]
 
 
-def intent_prompt(spec: TaskSpec, examples: list[dict], text: str) -> str:
-    """The completion prompt a decoder classifies with; examples are ``{"text", "label"}``."""
-    lines = [_flat(spec.description), "Each customer message below is labelled with one intent.", "Intents:"]
-    lines += [f"- {lab.name}: {lab.description}" for lab in spec.labels]
-    lines.append("")
-    for ex in examples:
-        lines += [f"Message: {_flat(ex['text'])}", f"Intent: {ex['label']}", ""]
-    lines += [f"Message: {_flat(text)}", "Intent:"]
-    return "\n".join(lines)
-
-
-class LlamaScorer(LlamaLM):
-    """A GGUF model ranks the labels by the likelihood of their first token after ``Intent:``."""
+class LlamaScorer(LabelReader):
+    """A GGUF model ranks the labels by the likelihood of their name after ``Intent:``."""
 
     def __init__(self, gguf: Path, spec: TaskSpec, examples_for, threads: int, n_ctx: int = 4096):
-        super().__init__(gguf, threads, n_ctx)
+        super().__init__(gguf, spec.label_names, threads, n_ctx)
         self.disk_bytes = disk_bytes(gguf)
         self.spec, self.examples_for = spec, examples_for
-        self.label_tokens = [self.tokenize(f" {name}") for name in spec.label_names]
-        firsts = [t[0] for t in self.label_tokens]
-        # Distinct first tokens (true for the bundled models and these labels) need one pass;
-        # otherwise whole label names are scored token by token.
-        self.first_only = len(set(firsts)) == len(firsts)
 
     def score(self, text: str) -> dict[str, float]:
-        prompt = intent_prompt(self.spec, self.examples_for(text), text)
-        tokens = self.tokenize(prompt, bos=True)
-        if len(tokens) >= self.llm.n_ctx():
-            raise PromptTooLongError(f"the prompt has {len(tokens)} tokens, over the context of "
-                                     f"{self.llm.n_ctx()}; lower k or shots_per_label")
-        self.feed(tokens)
-        first = self.logprobs()
-        if self.first_only:
-            scores = [float(first[t[0]]) for t in self.label_tokens]
-        else:
-            scores = []
-            for toks in self.label_tokens:
-                logp, lp = 0.0, first
-                for j, t in enumerate(toks):
-                    logp += float(lp[t])
-                    if j + 1 < len(toks):
-                        self.llm.eval([t])
-                        lp = self.logprobs()
-                self.llm.n_tokens = len(tokens)
-                scores.append(logp / len(toks))
+        scores = self.label_scores(intent_prompt(self.spec, self.examples_for(text), text))
         return dict(zip(self.spec.label_names, _softmax(scores)))
 
 

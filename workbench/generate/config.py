@@ -33,3 +33,5 @@ class GenerateConfig(BaseModel):
                                                "The new version is a snapshot: the parent's rows plus the new ones.")
     parent: str | None = Field(None, description="With plan: the synthetic version the new rows extend "
                                                  "(e.g. 'v001'); default the latest.")
+    critic: bool | None = Field(None, description="Judge classification rows with the label-consistency critic; "
+                                                  "default the task's generation.critic.enabled.")

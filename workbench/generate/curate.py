@@ -1,4 +1,8 @@
-"""From journal entries to clean rows: parse -> validate -> exact and near dedup.
+"""From journal entries to clean rows: parse -> validate -> exact and near dedup -> the critic.
+
+Classification rows then meet the label-consistency critic (:mod:`workbench.generate.critic`):
+rows that fail are dropped, or (action ``review``) kept with ``critic_pass`` False; kept rows
+carry ``critic_margin``, ``critic_vote``, ``critic_pass`` (and ``critic_logprob`` when read).
 
 Curation is deterministic (entries are processed in job order, not arrival order), so a
 resumed run curates to exactly what an uninterrupted run would have.
@@ -13,10 +17,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
+from workbench.generate.critic import REASONS, Critic
 from workbench.generate.filters import (Rules, exact_duplicates, near_duplicates, normalize, parse_list,
                                         rejection_reason)
 from workbench.store import record_id
-from workbench.tasks import TaskSpec
+from workbench.tasks import CriticSpec, TaskSpec
 
 Embed = Callable[[list[str]], Any]
 
@@ -29,9 +34,12 @@ class ListCurator:
     """Curates list-style generations (classification messages, generation-task inputs)."""
 
     def __init__(self, spec: TaskSpec, embed: Embed, continuation: bool, max_new_tokens: int | None = None,
-                 existing: list[str] | None = None):
+                 existing: list[str] | None = None, critic: CriticSpec | None = None, teacher_gguf=None,
+                 threads: int = 1):
         """``existing``: texts already in the dataset these rows extend (a planned run's parent
-        version); a candidate that repeats one, exactly or nearly, is dropped like a duplicate."""
+        version); a candidate that repeats one, exactly or nearly, is dropped like a duplicate.
+        ``critic``: the critic's settings (classification tasks; None: no critic), fitted on the
+        seeds when the first candidates arrive; ``teacher_gguf`` reads rows when its logprob is on."""
         self.spec = spec
         self.embed = embed
         self.continuation = continuation
@@ -45,6 +53,9 @@ class ListCurator:
         self._seed_emb = None
         self.existing = list(existing or [])
         self._existing_norm = {normalize(t) for t in self.existing}
+        self.critic_spec = critic if spec.type == "classification" and critic is not None else None
+        self._critic_args = (teacher_gguf, threads)
+        self.critic: Critic | None = None
 
     def curate(self, entries: list[dict[str, Any]]) -> tuple[dict[str | None, list[dict]], dict[str, Any]]:
         """Kept rows per label (in job order) and the stage counts for the manifest."""
@@ -77,16 +88,54 @@ class ListCurator:
                 self._seed_emb = self.embed([r[self.text_key] for r in self.spec.seed_examples] + self.existing)
             drop, sims = near_duplicates(emb, self._seed_emb, self.spec.generation.near_duplicate_threshold)
             rejected["duplicate_near"] += sum(drop)
-            for c, d, s in zip(cands, drop, sims):
+            rows = []
+            for c, d, s, e in zip(cands, drop, sims, emb):
                 if d:
                     continue
                 row = {"id": record_id(c["label"] or "", c["text"]), self.text_key: c["text"]}
                 if self.spec.type == "classification":
                     row["label"] = c["label"]
                 row.update(job=c["job"], round=c["round"], max_similarity=s, chars=len(c["text"]))
-                kept[c["label"]].append(row)
-        counts["valid"] = counts["parsed"] - sum(v for k, v in rejected.items() if not k.startswith("duplicate"))
+                rows.append((row, e))
+            if self.critic_spec is not None:
+                rows, critic_counts = self._criticize(rows)
+                if critic_counts["dropped"]:
+                    rejected["critic"] += critic_counts["dropped"]
+            for row, _ in rows:
+                kept[row.get("label")].append(row)
+        if self.critic_spec is not None:
+            counts["critic"] = critic_counts if cands else self._critic_counts([])
+        counts["valid"] = counts["parsed"] - sum(v for k, v in rejected.items()
+                                                 if not k.startswith("duplicate") and k != "critic")
         return dict(kept), {**counts, "rejected": dict(sorted(rejected.items()))}
+
+    def _criticize(self, rows: list[tuple[dict, Any]]) -> tuple[list[tuple[dict, Any]], dict[str, Any]]:
+        """The critic's columns on each row; the failed ones dropped unless the action is 'review'."""
+        if self.critic is None:
+            teacher_gguf, threads = self._critic_args
+            self.critic = Critic.fit(self.spec, self.embed, self.critic_spec, teacher_gguf, threads)
+        verdicts = self.critic.judge([r["text"] for r, _ in rows], [r["label"] for r, _ in rows],
+                                     vectors=[e for _, e in rows]) if rows else []
+        out = []
+        for (row, e), v in zip(rows, verdicts):
+            row.update(critic_margin=v.margin, critic_vote=v.vote, critic_pass=v.passed)
+            if v.logprob is not None:
+                row["critic_logprob"] = v.logprob
+            if v.passed or self.critic_spec.action == "review":
+                out.append((row, e))
+        return out, self._critic_counts(verdicts)
+
+    def _critic_counts(self, verdicts: list) -> dict[str, Any]:
+        """The manifest's ``critic`` record (:class:`workbench.manifest.CriticCounts`)."""
+        failed = sum(1 for v in verdicts if not v.passed)
+        review = self.critic_spec.action == "review"
+        reasons = Counter(r for v in verdicts for r in v.reasons)
+        return {"checked": len(verdicts), "passed": len(verdicts) - failed, "failed": failed,
+                "reasons": {r: reasons[r] for r in REASONS if reasons[r]},
+                "dropped": 0 if review else failed, "review_first": failed if review else 0,
+                "action": self.critic_spec.action,
+                "logprob_seconds": round(self.critic.logprob_seconds, 2)
+                if self.critic is not None and self.critic.reader is not None else None}
 
 
 def curate_outputs(spec: TaskSpec, entries: list[dict[str, Any]], inputs: dict[str, dict]) -> tuple[

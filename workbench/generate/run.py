@@ -158,7 +158,8 @@ def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, samplin
     labels: list[str | None] = list(targets)
     parent_rows = [dict(r) for r in parent.load()] if parent else []
     curator = ListCurator(spec, embed, continuation, sampling["max_new_tokens"],
-                          existing=[r[text_key] for r in parent_rows if r.get(text_key)])
+                          existing=[r[text_key] for r in parent_rows if r.get(text_key)],
+                          **_critic_args(spec, cfg, teacher))
     list_sampling = {**sampling, "stop": LIST_STOP if continuation else None}
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]
@@ -200,8 +201,11 @@ def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, samplin
     snapshot = {"parent_version": parent.version if parent else None, "plan": cfg.plan, "added": len(rows),
                 "parent_rows": len(parent_rows), "rows": len(parent_rows) + len(rows)} if cfg.plan \
         else {"parent_version": None}
+    critic = counts.pop("critic", None)
+    if curator.critic is not None:
+        curator.critic.close()
     manifest = SyntheticManifest(
-        task=spec.name, type=spec.type, kind="synthetic", teacher=str(teacher),
+        task=spec.name, critic=critic, type=spec.type, kind="synthetic", teacher=str(teacher),
         spec_hash=spec.spec_hash(), template_hashes=hashes, seed=cfg.seed,
         parameters={"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
                     "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {})},
@@ -295,6 +299,20 @@ def _columns_aligned(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{c: r.get(c) for c in columns} for r in rows]
 
 
+def _critic_args(spec: TaskSpec, cfg: GenerateConfig, teacher: TeacherSpec) -> dict[str, Any]:
+    """The curator's critic settings: the task's ``generation.critic``, on unless it or
+    ``cfg.critic`` says off; a llama.cpp teacher's GGUF reads rows when its logprob is on."""
+    critic = spec.generation.critic
+    if spec.type != "classification" or not (critic.enabled if cfg.critic is None else cfg.critic):
+        return {"critic": None}
+    gguf = None
+    if critic.logprob and teacher.kind == "llamacpp":
+        from workbench.models import gguf_path
+
+        gguf = gguf_path(teacher.model)
+    return {"critic": critic, "teacher_gguf": gguf, "threads": get_settings().resolved_threads()}
+
+
 def _embedder():
     """Embeds texts with the bundled embedder, loaded on first use: a run killed in its first
     round, or one that only returns its saved version, never pays for loading it."""
@@ -318,5 +336,7 @@ def _run_key(spec_hash: str, teacher: str, cfg: GenerateConfig, sampling: dict[s
         ident["targets"] = targets
     if targets and cfg.parent:
         ident["parent"] = cfg.parent
+    if cfg.critic is not None:  # an override curates the same teacher outputs differently: its own version
+        ident["critic"] = cfg.critic
     ident = json.dumps(ident, sort_keys=True)
     return hashlib.sha256(ident.encode()).hexdigest()[:12]

@@ -7,7 +7,10 @@
 - :mod:`~workbench.llamacpp.engine`: :class:`BatchedLlamaCpp`, text generation over
   parallel slots (Generate's teachers, Evaluate's reply generators);
 - :mod:`~workbench.llamacpp.logprobs`: :class:`LlamaLM`, next-token log-probabilities
-  (Evaluate's prompt-only classifier and its judge).
+  (Evaluate's prompt-only classifier and its judge);
+- :mod:`~workbench.llamacpp.labels`: :class:`LabelReader`, the likelihood of each label's name
+  after a prompt listing the intents (:func:`intent_prompt`): Evaluate's prompt-only
+  classifier and Generate's critic.
 
 It imports the model registry and settings, never a stage. ``llama_cpp`` itself is imported
 only when a model loads.
@@ -21,6 +24,7 @@ Example:
 """
 
 from workbench.llamacpp.engine import BatchedLlamaCpp, Completion
+from workbench.llamacpp.labels import LabelReader, intent_prompt
 from workbench.llamacpp.logprobs import LlamaLM
 from workbench.llamacpp.runtime import (
     BATCH_WEIGHTS,
@@ -33,5 +37,5 @@ from workbench.llamacpp.runtime import (
     shared_prefix,
 )
 
-__all__ = ["BATCH_WEIGHTS", "BatchedLlamaCpp", "ChatTemplateError", "Completion", "LlamaLM", "PromptTooLongError",
-           "batched_gguf", "chat_prompt", "quantize_gguf", "quiet_llama_logs", "shared_prefix"]
+__all__ = ["BATCH_WEIGHTS", "BatchedLlamaCpp", "ChatTemplateError", "Completion", "LabelReader", "LlamaLM",
+           "PromptTooLongError", "batched_gguf", "chat_prompt", "intent_prompt", "quantize_gguf", "quiet_llama_logs", "shared_prefix"]
