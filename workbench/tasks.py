@@ -42,8 +42,8 @@ class TaskSpecError(WorkbenchError, ValueError):
 
 # Variables each template purpose receives; anything else is a typo caught on load.
 TEMPLATE_VARIABLES: dict[str, set[str]] = {
-    "generate": {"task", "label", "examples", "n", "start"},
-    "input": {"task", "label", "examples", "n", "start"},
+    "generate": {"task", "label", "examples", "n", "start", "variety", "contrast"},
+    "input": {"task", "label", "examples", "n", "start", "variety", "contrast"},
     "output": {"task", "examples", "input"},
     "judge": {"task", "rubric", "input", "reply"},
 }
@@ -86,6 +86,33 @@ class CriticSpec(_Strict):
                                               "marked critic_pass False, to be reviewed first.")
 
 
+class VarietySpec(_Strict):
+    """Variety on purpose (chat teachers): each prompt asks for one length and one more trait,
+    rotated by the prompt's index (:mod:`workbench.generate.variety`). Empty lists leave a trait out."""
+
+    enabled: bool = True
+    lengths: list[str] = ["very short, 2 to 6 words, like a search query",
+                          "one sentence of 8 to 15 words", "two or three sentences with some background"]
+    registers: list[str] = ["casual, all lowercase, little punctuation", "polite and formal",
+                            "frustrated and blunt", "a plain statement of the problem, not a question"]
+    personas: list[str] = ["a busy parent writing on the go", "an older customer unsure of the app",
+                           "a small-business owner", "a non-native English speaker writing simple English"]
+    typos: bool = Field(True, description="Some prompts ask for a typo or two, as typed in a hurry on a phone.")
+    details: bool = Field(True, description="Some prompts ask for one detail from the label's description "
+                          "(its ';'-separated parts) or a concrete amount, date or product.")
+
+
+class ContrastiveSpec(_Strict):
+    """Contrastive prompts for confusable labels (chat teachers): "messages that are X and not Y",
+    Y's seeds shown as counter-examples. Pairs come from a next-round plan's ``pairs`` when the run
+    has one, else from the seeds (each label with its nearest labels by MiniLM seed centroid)."""
+
+    enabled: bool = True
+    share: float = Field(1 / 3, ge=0.0, le=1.0, description="Share of a label's prompts that are contrastive.")
+    neighbours: int = Field(2, ge=1, le=10, description="Confusable labels per label when pairs come from the seeds.")
+    counter_examples: int = Field(3, ge=1, le=20, description="Seeds of the other label shown per prompt.")
+
+
 class GenerationDefaults(_Strict):
     shots: int = Field(5, ge=1, le=50, description="Seed examples shown in each prompt.")
     items_per_prompt: int = Field(8, ge=1, le=100, description="New items asked for per prompt.")
@@ -98,6 +125,8 @@ class GenerationDefaults(_Strict):
     overgenerate: float = Field(2.0, ge=1.0, le=20.0, description="Prompts planned per wanted item / items_per_prompt.")
     max_rounds: int = Field(3, ge=1, le=20, description="Top-up rounds for labels still short.")
     critic: CriticSpec = Field(default_factory=CriticSpec)
+    variety: VarietySpec = VarietySpec()
+    contrastive: ContrastiveSpec = ContrastiveSpec()
 
 
 class ReviewQuestion(_Strict):
@@ -372,7 +401,10 @@ class TaskSpec(_Strict):
                 )
             # A trial render with the seeds catches what only running shows: label.descripton,
             # {{ 1/0 }}, a range too big (render's TaskSpecError names the field and the line).
-            self.render(purpose, "chat" if key.endswith("_chat") else "completion", **self._sample(purpose))
+            mode, sample = "chat" if key.endswith("_chat") else "completion", self._sample(purpose)
+            self.render(purpose, mode, **sample)
+            if sample.get("contrast"):  # and the plain job's branch: no contrast, no variety
+                self.render(purpose, mode, **{**sample, "contrast": None, "variety": None})
 
     def _sample(self, purpose: str) -> dict[str, Any]:
         seeds = self.seed_examples
@@ -382,7 +414,10 @@ class TaskSpec(_Strict):
             return {"rubric": self.judge.rubric if self.judge else [], "input": "example message",
                     "reply": "example reply"}
         texts = [r.get("text") or r.get("input") for r in seeds[:2]]
-        return {"label": self.labels[0] if self.labels else None, "examples": texts, "n": 3, "start": 3}
+        # A contrastive job's context (chat teachers): the trial render takes that branch too.
+        contrast = {"label": self.labels[1], "examples": texts[:1]} if len(self.labels) > 1 else None
+        return {"label": self.labels[0] if self.labels else None, "examples": texts, "n": 3, "start": 3,
+                "variety": "one sentence of 8 to 15 words", "contrast": contrast}
 
     def _repr_html_(self) -> str:
         table = html_table([{"name": lab.name, "description": lab.description} for lab in self.labels],

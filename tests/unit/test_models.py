@@ -33,8 +33,10 @@ def _tiny(path: Path, **overrides) -> BundledModel:
 
 
 def test_roles_say_what_each_model_can_be():
-    assert [m.name for m in models_for("teacher")] == ["smollm2-135m-instruct", "gemma3-270m"]
-    assert [m.name for m in models_for("judge")] == ["smollm2-135m-instruct", "gemma3-270m"]
+    assert [m.name for m in models_for("teacher")] == ["smollm2-135m-instruct", "gemma3-270m",
+                                                       "qwen2.5-coder-1.5b-instruct"]
+    assert [m.name for m in models_for("judge")] == ["smollm2-135m-instruct", "gemma3-270m",
+                                                     "qwen2.5-coder-1.5b-instruct"]
     assert [m.name for m in models_for("embedder")] == ["minilm-l6"]
     assert [m.name for m in models_for("student")] == ["minilm-l6", "smollm2-135m-instruct", "gemma3-270m"]
     assert [m.decoder for m in models_for("student")] == [False, True, True]
@@ -43,7 +45,9 @@ def test_roles_say_what_each_model_can_be():
 
 
 def test_every_name_that_worked_still_finds_its_model():
-    assert sorted(list_models()) == ["gemma3-270m", "minilm-l6", "smollm2-135m-instruct"]
+    assert sorted(list_models()) == ["gemma3-270m", "minilm-l6", "qwen2.5-coder-1.5b-instruct",
+                                     "smollm2-135m-instruct"]
+    assert get_model("qwen-coder-1.5b") is get_model("qwen2.5-coder-1.5b-instruct")
     assert get_model("smollm2-135m") is get_model("smollm2-135m-instruct")  # the student name is an alias
     assert find_model("llama-70b") is None
     with pytest.raises(UnknownModelError, match="choose one of"):
@@ -53,6 +57,7 @@ def test_every_name_that_worked_still_finds_its_model():
 def test_modes_come_from_the_registry_and_default_to_chat():
     assert prompt_mode("gemma3-270m") == "completion"
     assert prompt_mode("smollm2-135m") == prompt_mode("smollm2-135m-instruct") == "chat"
+    assert prompt_mode("qwen-coder-1.5b") == "chat" and get_model("qwen-coder-1.5b").student is None
     assert prompt_mode("/models/other.gguf") == prompt_mode("qwen2.5-7b-instruct") == "chat"
 
 

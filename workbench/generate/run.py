@@ -55,6 +55,7 @@ from typing import Any
 
 from workbench import __version__
 from workbench.generate.config import GenerateConfig
+from workbench.generate.contrast import confusable_for_run
 from workbench.generate.curate import ListCurator, curate_outputs
 from workbench.generate.journal import Journal
 from workbench.generate.jobs import list_jobs, output_jobs
@@ -161,6 +162,7 @@ def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, samplin
                           existing=[r[text_key] for r in parent_rows if r.get(text_key)],
                           **_critic_args(spec, cfg, teacher))
     list_sampling = {**sampling, "stop": LIST_STOP if continuation else None}
+    confusable: dict[str, list[str]] | None = None  # found once, when a round has work (it embeds the seeds)
     for round_no in range(g.max_rounds):
         entries = [e for e in journal.entries() if e["stage"] == list_purpose]
         kept, counts = curator.curate(entries)
@@ -168,8 +170,10 @@ def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, samplin
                   if len(kept.get(lab, [])) < targets[lab]}
         if not wanted:
             break
+        if round_no == 0:
+            confusable = confusable_for_run(spec, teacher.mode, cfg.plan, embed)
         jobs = list_jobs(spec, list_purpose, teacher.mode, round_no=round_no, wanted=wanted,
-                         yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed)
+                         yields=_yields(entries, kept) if round_no else {}, seed=cfg.seed, confusable=confusable)
         _run_jobs(jobs, str(teacher), journal, list_sampling, cfg, round_no, f"round {round_no + 1}: {list_purpose}")
     entries = [e for e in journal.entries() if e["stage"] == list_purpose]
     kept, counts = curator.curate(entries)
@@ -208,7 +212,8 @@ def _generate(cfg: GenerateConfig, spec: TaskSpec, teacher: TeacherSpec, samplin
         task=spec.name, critic=critic, type=spec.type, kind="synthetic", teacher=str(teacher),
         spec_hash=spec.spec_hash(), template_hashes=hashes, seed=cfg.seed,
         parameters={"n": cfg.n, "slots": cfg.slots, "batch_size": cfg.batch_size, **sampling,
-                    "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {})},
+                    "generation": g.model_dump(), **({"plan": cfg.plan, "targets": targets} if cfg.plan else {}),
+                    **({"confusable": confusable} if confusable else {})},
         counts=counts, tokens=tokens, wall_seconds=seconds, resumed=resumed, run_id=key,
         created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), workbench_version=__version__,
         hardware={"machine": platform.machine(), "cpus": os.cpu_count(), "python": platform.python_version()},
