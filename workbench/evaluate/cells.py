@@ -48,7 +48,8 @@ class Strategy:
     """One strategy registry entry.
 
     ``over`` says which cells the ladder makes for it: one per student, one for the teacher,
-    one per finished train run, or one for the embedder (MiniLM) alone. ``needs_pool``: it retrieves from a dataset version, so
+    one per finished train run, or one for the embedder (MiniLM) alone. ``needs_pool``: it
+    retrieves from a dataset version, so
     without one it is skipped with the fix.
     """
 

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from workbench.evaluate.config import EvaluateConfig
     from workbench.evaluate.result import EvaluateResult
 
-COLUMNS = ["strategy", "model", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "latency_p50_ms", "latency_p95_ms", "throughput_per_s",
-           "peak_mem_mb", "parameters", "disk_mb"]
+COLUMNS = ["strategy", "model", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "latency_p50_ms",
+           "latency_p95_ms", "throughput_per_s", "peak_mem_mb", "parameters", "disk_mb"]
 # Shown when a row has them: a task with out_of_scope on.
 OUT_OF_SCOPE_COLUMNS = ["in_scope_accuracy", "oos_recall", "oos_precision"]
 # Shown with --seeds N: the fine-tuned cells' quality over N training seeds.
@@ -168,7 +168,7 @@ def fewshot(spec: TaskSpec, per_label: int) -> list[dict]:
 def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict],
                cfg: EvaluateConfig) -> LabelCellResult:
     """Label every held-out text with one cell; quality and cost figures."""
-    from workbench.evaluate.metrics import classification_metrics
+    from workbench.evaluate.metrics import classification_intervals, classification_metrics
     from workbench.evaluate.profile import profile_calls
 
     texts = [r["text"] for r in heldout]
@@ -183,25 +183,10 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
     y_true = [r["label"] for r in heldout]
     m = classification_metrics(y_true, preds, spec.label_names)
     return LabelCellResult(strategy=cell.strategy, model=cell.model, accuracy=m["accuracy"], macro_f1=m["macro_f1"],
-                           **intervals(y_true, preds, spec.label_names),
+                           **classification_intervals(y_true, preds, spec.label_names),
                            **costs, parameters=parameters, disk_mb=disk_mb(size), per_label=m["per_label"],
                            confusion=m["confusion"], predictions=preds,
                            confidence=[round(p[q], 4) for p, q in zip(probs, preds)], **oos)
-
-
-def present_labels(y_true: list[str], preds: list[str], labels: list[str]) -> list[str]:
-    """The labels macro-F1 averages over: those the held-out rows or the predictions hold
-    (:func:`workbench.evaluate.metrics.classification_metrics`)."""
-    seen = set(y_true) | set(preds)
-    return [lab for lab in labels if lab in seen]
-
-
-def intervals(y_true: list[str], preds: list[str], labels: list[str]) -> dict[str, list[float]]:
-    """95% bootstrap intervals of accuracy and macro-F1 over the held-out rows."""
-    from workbench.evaluate.intervals import bootstrap_metric
-
-    present = present_labels(y_true, preds, labels)
-    return {f"{m}_ci": bootstrap_metric(m, y_true, preds, present).to_list() for m in ("accuracy", "macro_f1")}
 
 
 def out_of_scope_figures(scope, spec: TaskSpec, texts: list[str], preds: list[str], y_true: list[str]) -> dict:

@@ -162,6 +162,6 @@ def write_files(out: Path, results: dict[str, Any], md: str, template: str, **pa
 def page_context(result: Any, items: str) -> dict[str, Any]:
     """What the report page's header, table and skipped list show (``items``: rows, messages)."""
     rec = result.recommendation
-    return {"headline": result.headline, "eval_id": result.eval_id, "task": result.task, "heldout": result.heldout, "items": items,
-            "dataset": result.dataset, "metric": rec.metric, "bar": rec.bar, "reason": rec.reason,
+    return {"headline": result.headline, "eval_id": result.eval_id, "task": result.task, "heldout": result.heldout,
+            "items": items, "dataset": result.dataset, "metric": rec.metric, "bar": rec.bar, "reason": rec.reason,
             "table": table_html(result.table(), rec.row), "skipped": result.skipped}

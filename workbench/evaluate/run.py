@@ -139,7 +139,7 @@ def _worth(focus, tuned_rows: dict, plan, per_seed: dict, metric: str, spec: Tas
     why = plan.why_no_control.get(Path(source), "its seeds-only control was not scored")
     labels = None
     if control is not None and y_true is not None:
-        from workbench.evaluate.classification import present_labels
+        from workbench.evaluate.metrics import present_labels
 
         labels = present_labels(y_true, list(focus.predictions) + list(control.predictions), spec.label_names)
     a, b = per_seed.get(source, []), per_seed.get(str(control_run), [])
@@ -157,7 +157,7 @@ def _versus_best(rec, rows: list, metric: str, y_true, spec: TaskSpec) -> None:
         return
     labels = None
     if y_true is not None:
-        from workbench.evaluate.classification import present_labels
+        from workbench.evaluate.metrics import present_labels
 
         labels = present_labels(y_true, list(best.predictions) + list(rec.row.predictions), spec.label_names)
     d = paired(best, rec.row, metric, y_true, labels)

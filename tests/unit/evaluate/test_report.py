@@ -96,3 +96,30 @@ def test_generation_report_says_the_judge_is_uncalibrated(tmp_path):
     assert saved["judge_calibration"]["status"] == "uncalibrated" and "calibration" not in saved["judge"]
     assert saved["judge_full"]["calibration"]["verdict"].startswith("The judge is NOT calibrated")
     assert "<i>The judge is NOT calibrated" in result._repr_html_() and "ROUGE-L" in result._repr_html_()
+
+
+def test_a_generation_report_opens_with_the_worth_of_the_synthetic_replies(tmp_path):
+    from workbench.evaluate.intervals import paired_mean_difference
+    from workbench.evaluate.worth import Worth
+
+    spec = load_task("support_replies")
+
+    def reply_row(model, scores):
+        mean = round(sum(scores) / len(scores), 4)
+        return ReplyCellResult(strategy="finetuned", model=model, rouge_l=mean, rouge_l_ci=[mean - 0.1, mean + 0.1],
+                               chrf=0.3, chrf_ci=[0.2, 0.4], length_ratio=1.0, **COSTS, parameters=134_515_008,
+                               disk_mb=98.2, predictions=["a"] * len(scores),
+                               items=[{"rouge_l": s, "chrf": 0.3} for s in scores])
+
+    focus = reply_row("smollm2-135m (a)", [0.5, 0.4, 0.6, 0.5])
+    control = reply_row("smollm2-135m seeds only (b)", [0.3, 0.4, 0.2, 0.3])
+    worth = Worth.measure(focus, control, "rouge_l", 4)
+    d = paired_mean_difference([0.5, 0.4, 0.6, 0.5], [0.3, 0.4, 0.2, 0.3])
+    assert (worth.value, worth.low, worth.high) == (round(d.value, 4), round(d.low, 4), round(d.high, 4))
+    result = _result(tmp_path, [focus, control], "rouge_l", spec.name, task_type="generation", judge=None,
+                     worth=worth)
+    md_path, html_path = write_reply_report(result, spec, ["r"] * 4)
+    first = md_path.read_text().splitlines()[0]
+    assert first.startswith(f"**synthetic data: {worth.value * 100:+.1f} ROUGE-L over seeds only, 95% CI [")
+    assert f"| finetuned | smollm2-135m (a) | {focus.rouge_l:.3f} [{focus.rouge_l - 0.1:.3f}," in md_path.read_text()
+    assert "<td>0.300 [0.200, 0.400]</td>" in html_path.read_text()
