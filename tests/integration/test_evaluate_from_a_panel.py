@@ -36,7 +36,8 @@ def panel(module_home):
         save_version("support_intents", load_task("support_intents").seed_examples, {"teacher": "seeds-as-synthetic"})
         run_train(TrainConfig(task="support_intents", student="minilm-l6", max_steps=2, batch_size=8,
                               learning_rate=3e-3, progress=False))
-        panel = EvaluatePanel(EvaluateConfig(task="support_intents", plan_size=6, eval_id="p1", progress=False),
+        panel = EvaluatePanel(EvaluateConfig(task="support_intents", plan_size=6, eval_id="p1", controls=False,
+                                             progress=False),
                               generate=GenerateConfig(task="support_intents", slots=8, batch_size=16, progress=False))
         for strategy, box in panel.strategies.items():
             box.value = strategy in ("prompt", "fewshot", "finetuned")

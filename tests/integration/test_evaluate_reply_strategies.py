@@ -55,7 +55,7 @@ def evaluated(module_home):
         reviewed = _reviewed_rows(spec.seed_examples)
         save_version(TASK, reviewed, {"task": TASK, "kind": "reviewed"}, kind="reviewed")
         result = run_evaluate(EvaluateConfig(task=TASK, students=["minilm-l6", "smollm2-135m"], limit=2, k=2, shots=2,
-                                             max_new_tokens=8, eval_id="r1", progress=False))
+                                             max_new_tokens=8, eval_id="r1", controls=False, progress=False))
         yield result, trained, reviewed
 
 

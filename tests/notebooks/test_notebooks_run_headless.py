@@ -52,7 +52,7 @@ def test_stage_notebooks_as_a_pipeline_then_the_end_to_end_notebook(argilla_env,
     assert "reviewed/v001" in card and json.loads((run / "metrics.json").read_text()) == rec["train"]["metrics"]
     table = rec["evaluate"]["table"]
     assert {(r["strategy"], r["model"].split(" ")[0]) for r in table} == {
-        ("prompt", "minilm-l6"), ("fewshot", "minilm-l6"), ("finetuned", "minilm-l6")}
+        ("prompt", "minilm-l6"), ("fewshot", "minilm-l6"), ("seeds_lr", "minilm-l6"), ("finetuned", "minilm-l6")}
     finetuned = next(r for r in table if r["strategy"] == "finetuned")
     assert run.name in finetuned["model"]  # evaluate scored the run that train made
     best = rec["evaluate"]["best"]

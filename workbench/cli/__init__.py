@@ -189,6 +189,10 @@ def evaluate(
                                                  + _limits(EvaluateConfig, "max_new_tokens") + "."),
     judge: bool = typer.Option(True, "--judge/--no-judge", help="Generation tasks: rate replies with the teacher "
                                "against the task's rubric, checked against reviewed data."),
+    controls: bool = typer.Option(True, "--controls/--no-controls", help="Score seeds_lr and the student fine-tuned "
+                                  "on the seeds alone (trained when missing) beside the fine-tuned student."),
+    seeds: int = typer.Option(1, "--seeds", help="Training seeds per fine-tuned cell: mean ± sd beside the "
+                              "interval" + _limits(EvaluateConfig, "seeds") + "."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Score every strategy on the held-out set; write the report and the next round's plan."""
@@ -197,11 +201,13 @@ def evaluate(
     split = lambda v: [x.strip() for x in v.split(",") if x.strip()] if v else None  # noqa: E731
     result = run_evaluate(_config(EvaluateConfig, task=task, strategies=split(strategies), students=split(students),
                                          runs=run or None, dataset=dataset, limit=limit,
-                                         max_new_tokens=max_new_tokens, judge=judge))
+                                         max_new_tokens=max_new_tokens, judge=judge, controls=controls,
+                                         seeds=seeds))
     from workbench.evaluate.report import markdown_table
 
     verdict = f"judge: {result.judge['calibration']['verdict']}\n" if result.judge else ""
-    _emit(result.to_dict(), as_json, f"{markdown_table(result.table())}\n\n{result.recommendation.reason}\n"
+    _emit(result.to_dict(), as_json, f"{result.headline}\n\n{markdown_table(result.table())}\n\n"
+                                     f"{result.recommendation.reason}\n"
                                      f"{verdict}report: {result.report_html}\n"
                                      f"plan: {result.plan_path or 'none (generation tasks have no per-label plan)'}")
 

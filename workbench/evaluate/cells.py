@@ -48,12 +48,13 @@ class Strategy:
     """One strategy registry entry.
 
     ``over`` says which cells the ladder makes for it: one per student, one for the teacher,
-    or one per finished train run. ``needs_pool``: it retrieves from a dataset version, so
+    one per finished train run, or one for the embedder (MiniLM) alone. ``needs_pool``: it
+    retrieves from a dataset version, so
     without one it is skipped with the fix.
     """
 
     build: Builder
-    over: Literal["students", "teacher", "runs"] = "students"
+    over: Literal["students", "teacher", "runs", "embedder"] = "students"
     needs_pool: bool = False
 
 

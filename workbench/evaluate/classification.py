@@ -10,7 +10,7 @@ builder, and what the strategy is crossed with). To add a strategy, write a buil
 ``parameters``, ``disk_bytes`` and ``close()``) and add one entry.
 
 Example:
-    >>> sorted(STRATEGIES) == sorted(["teacher", "prompt", "fewshot", "retrieval", "finetuned",
+    >>> sorted(STRATEGIES) == sorted(["teacher", "prompt", "fewshot", "seeds_lr", "retrieval", "finetuned",
     ...                               "finetuned_retrieval"])
     True
     >>> STRATEGIES["finetuned"].over, STRATEGIES["retrieval"].needs_pool
@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from workbench.evaluate.config import EvaluateConfig
     from workbench.evaluate.result import EvaluateResult
 
-COLUMNS = ["strategy", "model", "accuracy", "macro_f1", "latency_p50_ms", "latency_p95_ms", "throughput_per_s",
-           "peak_mem_mb", "parameters", "disk_mb"]
+COLUMNS = ["strategy", "model", "accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci", "latency_p50_ms",
+           "latency_p95_ms", "throughput_per_s", "peak_mem_mb", "parameters", "disk_mb"]
 # Shown when a row has them: a task with out_of_scope on.
 OUT_OF_SCOPE_COLUMNS = ["in_scope_accuracy", "oos_recall", "oos_precision"]
+# Shown with --seeds N: the fine-tuned cells' quality over N training seeds.
+SEED_COLUMNS = ["macro_f1_mean", "macro_f1_sd", "seeds"]
+SEED_METRIC = "macro_f1"
 OBJECTIVE = "classify"  # the train objective of the runs the fine-tuned strategies score
 RUN_KIND = "classification"
 # Teachers that can label here, and why the others cannot.
@@ -59,6 +62,11 @@ class LabelCellResult(CellResult):
 
     accuracy: float
     macro_f1: float
+    accuracy_ci: list[float] | None = None  # 95% bootstrap interval over the held-out rows, [low, high]
+    macro_f1_ci: list[float] | None = None
+    macro_f1_mean: float | None = None  # fine-tuned cells with --seeds N: over the N training seeds
+    macro_f1_sd: float | None = None
+    seeds: int | None = None
     per_label: dict[str, dict[str, Any]]
     confusion: list[list[int]]
     confidence: list[float]
@@ -119,6 +127,14 @@ def build_teacher(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateCon
     return _llama(cell, spec, cfg, lambda text: [])
 
 
+def build_seeds_lr(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
+    """The control a skeptic asks for first: logistic regression on frozen MiniLM vectors of the seeds."""
+    from workbench.evaluate.strategies import SeedRegressionScorer
+    from workbench.models import load_embedder
+
+    return SeedRegressionScorer(load_embedder(), spec)
+
+
 def build_finetuned(cell: Cell, spec: TaskSpec, pool: list[dict], cfg: EvaluateConfig):
     from workbench.evaluate.strategies import FineTunedScorer
 
@@ -136,6 +152,7 @@ STRATEGIES: dict[str, Strategy] = {
     "teacher": Strategy(build_teacher, over="teacher"),
     "prompt": Strategy(build_prompt),
     "fewshot": Strategy(build_fewshot),
+    "seeds_lr": Strategy(build_seeds_lr, over="embedder"),
     "retrieval": Strategy(build_retrieval, needs_pool=True),
     "finetuned": Strategy(build_finetuned, over="runs"),
     "finetuned_retrieval": Strategy(build_finetuned_retrieval, over="runs", needs_pool=True),
@@ -151,7 +168,7 @@ def fewshot(spec: TaskSpec, per_label: int) -> list[dict]:
 def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict],
                cfg: EvaluateConfig) -> LabelCellResult:
     """Label every held-out text with one cell; quality and cost figures."""
-    from workbench.evaluate.metrics import classification_metrics
+    from workbench.evaluate.metrics import classification_intervals, classification_metrics
     from workbench.evaluate.profile import profile_calls
 
     texts = [r["text"] for r in heldout]
@@ -163,8 +180,10 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
     oos = out_of_scope_figures(scope, spec, texts, preds, [r["label"] for r in heldout]) if scope else {}
     del scorer
     gc.collect()
-    m = classification_metrics([r["label"] for r in heldout], preds, spec.label_names)
+    y_true = [r["label"] for r in heldout]
+    m = classification_metrics(y_true, preds, spec.label_names)
     return LabelCellResult(strategy=cell.strategy, model=cell.model, accuracy=m["accuracy"], macro_f1=m["macro_f1"],
+                           **classification_intervals(y_true, preds, spec.label_names),
                            **costs, parameters=parameters, disk_mb=disk_mb(size), per_label=m["per_label"],
                            confusion=m["confusion"], predictions=preds,
                            confidence=[round(p[q], 4) for p, q in zip(probs, preds)], **oos)
@@ -215,6 +234,14 @@ def finish(result: EvaluateResult, spec: TaskSpec, heldout: list[dict], cfg: Eva
     result.report_md, result.report_html = write_report(result, spec, y_true)
 
 
+# What the brackets and the control rows in the table are (shown under it).
+INTERVALS_NOTE = ("Each metric shows its 95% bootstrap interval over the held-out rows in brackets; a difference "
+                  "between two cells is tested by a paired bootstrap on the same rows. Controls: `seeds_lr` is "
+                  "logistic regression on frozen MiniLM vectors of the seeds; `<student> seeds only (<run>)` is the "
+                  "student fine-tuned on the seeds alone with the focus run's hyperparameters. With --seeds N, "
+                  "mean ± sd over N training seeds.")
+
+
 def write_report(result: EvaluateResult, spec: TaskSpec, y_true: list[str]) -> tuple[Path, Path]:
     """The plots, ``results.json``, ``report.md`` and ``report.html``; returns the two reports."""
     out = result.out_dir
@@ -233,13 +260,17 @@ def write_report(result: EvaluateResult, spec: TaskSpec, y_true: list[str]) -> t
     plan_md = "\n".join(f"- {k}: {v}" for k, v in result.plan.get("labels", {}).items()) or "- (no errors: no plan)"
     pairs_md = "\n".join(f"- {' / '.join(p['labels'])}: {p['errors']} errors, {p['n']} examples"
                          for p in result.plan.get("pairs", [])[:8])
-    md = f"""# Evaluation {result.eval_id}: {spec.name}
+    md = f"""**{result.headline}**
+
+# Evaluation {result.eval_id}: {spec.name}
 
 {result.heldout} held-out rows; retrieval pool {result.dataset or 'none'}; quality bar {rec.metric} >= {rec.bar}.
 
 **Recommendation:** {rec.reason}.
 
 {markdown_table(result.table())}
+
+{INTERVALS_NOTE}
 
 Latency is per message, one at a time; throughput is messages over the wall time of that loop.
 Peak MB is the resident memory the strategy added to the process (model loading included).
@@ -269,5 +300,5 @@ Confusable pairs:
 Run: `workbench generate --task {spec.name} --plan {result.plan_path}`
 """
     return write_files(out, results, md, "evaluate_classification.html", **page_context(result, "rows"),
-                       focus_name=focus_name, worst_errors=result.worst_errors, focus_cm=focus_cm,
+                       focus_name=focus_name, worst_errors=result.worst_errors, focus_cm=focus_cm, note=INTERVALS_NOTE,
                        plan_labels=json.dumps(result.plan.get("labels", {}), indent=1))

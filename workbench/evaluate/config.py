@@ -5,8 +5,8 @@ registries (:mod:`workbench.evaluate.task_types`): registering a strategy there 
 
 Example:
     >>> cfg = EvaluateConfig(task="support_intents", strategies=["prompt", "retrieval"], limit=20)
-    >>> cfg.k, cfg.students
-    (5, None)
+    >>> cfg.k, cfg.students, cfg.controls, cfg.seeds
+    (5, None, True, 1)
     >>> "retrieval" in STRATEGIES
     True
 """
@@ -66,5 +66,11 @@ class EvaluateConfig(BaseModel):
                                               "choice on a shared 2-core machine: with two, llama.cpp and torch "
                                               "threads wait on each other whenever another process holds a core "
                                               "(measured here: 2.5 s vs 0.03 s per token).")
+    controls: bool = Field(True, description="The controls beside the fine-tuned student: 'seeds_lr' (logistic "
+                           "regression on frozen MiniLM vectors of the seeds) and the student fine-tuned on the seeds "
+                           "alone with the focus run's hyperparameters (trained when missing, then reused); the "
+                           "report's first line is the synthetic data's worth against it.")
+    seeds: int = Field(1, ge=1, le=10, description="Training seeds per fine-tuned cell (and its control): the extra "
+                       "seeds are trained and scored, and mean ± sd reported beside the seed-0 interval.")
     eval_id: str | None = Field(None, description="Report folder name; default a timestamp.")
     progress: bool = Field(True, description="Show tqdm progress bars.")

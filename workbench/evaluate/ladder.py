@@ -8,7 +8,12 @@ classification tasks, SFT runs for generation tasks). A cell that cannot run say
 generation tasks skip it (it still finds retrieval's neighbours).
 
 The recommendation is the smallest model (fewest parameters, then lowest p50 latency)
-whose quality meets the task's bar; if none does, the nearest miss (the best quality).
+whose quality's 95% interval clears the task's bar (lower bound >= bar). A cell whose point
+estimate meets the bar but whose interval straddles it is named with the held-out rows it
+would take to tell; if nothing reaches the bar, the nearest miss (the best quality).
+Control cells: ``seeds_lr`` (logistic regression on frozen MiniLM vectors of the seeds) is a
+strategy crossed with the embedder alone; a seeds-only run (``controls``) is a ``finetuned``
+cell named ``<student> seeds only (<run>)``.
 Rows are :class:`~workbench.evaluate.cells.CellResult` records or plain dicts (both read by key).
 
 Example:
@@ -30,7 +35,7 @@ from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import EvaluateError
 from workbench.evaluate import task_types
 from workbench.export.runtime import is_export
-from workbench.models import find_student, gguf_students, student_names
+from workbench.models import find_student, gguf_students, models_for, student_names
 from workbench.train.info import RunInfo
 
 DEFAULT_STUDENTS = student_names()
@@ -45,11 +50,22 @@ class Recommendation:
     metric: str
     bar: float
     reason: str
+    # "meets": its interval clears the bar; "uncertain": its point estimate meets the bar but its
+    # interval straddles it; "misses": the nearest miss; "none": nothing scored.
+    status: str = "meets"
+    rows_needed: int | None = None  # "uncertain": held-out rows for the interval to tell
+    versus_best: dict | None = None  # the best-scoring row minus this one, paired bootstrap
+
+    def __post_init__(self) -> None:
+        if self.row is None:
+            self.status = "none"
 
     def to_dict(self) -> dict:
         return {"strategy": self.row and self.row["strategy"], "model": self.row and self.row["model"],
                 "meets_bar": self.meets_bar, "metric": self.metric, "bar": self.bar, "reason": self.reason,
-                "value": self.row and self.row.get(self.metric)}
+                "value": self.row and self.row.get(self.metric),
+                "interval": self.row and self.row.get(f"{self.metric}_ci"), "status": self.status,
+                "rows_needed": self.rows_needed, "versus_best": self.versus_best}
 
 
 @dataclass
@@ -62,12 +78,14 @@ class Matrix:
 
 
 def build_matrix(strategies: list[str], students: list[str], teacher: str, runs: list[Path],
-                 has_pool: bool, task_type: str = "classification", task: str | None = None) -> Matrix:
+                 has_pool: bool, task_type: str = "classification", task: str | None = None,
+                 controls: Sequence[Path] = ()) -> Matrix:
     """The cells to score; what cannot run lands in ``skipped`` with the fix.
 
     Which cells a strategy gets comes from its entry in the task type's strategy registry. An
     export folder among ``students`` (``workbench export``) is a cell of ``finetuned``, scored
-    through :func:`workbench.export.load_export`.
+    through :func:`workbench.export.load_export`. ``controls`` (seeds-only runs) are cells of
+    ``finetuned`` only, after the runs.
     """
     from workbench.generate.teachers import TeacherSpec
     from workbench.models import gguf_path
@@ -101,8 +119,10 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
             elif entry.needs_pool and not has_pool:
                 m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
             else:
-                for run in runs:
-                    m.cells.append(Cell(strategy, f"{RunInfo.read(run).student} ({run.name})", str(run)))
+                for run in runs + (list(controls) if strategy == EXPORT_STRATEGY else []):
+                    m.cells.append(Cell(strategy, run_cell_name(run), str(run)))
+        elif entry.over == "embedder":
+            m.cells.append(Cell(strategy, EMBEDDER, "embedder"))
         elif entry.needs_pool and not has_pool:
             m.skip(strategy, "-", "no dataset version to retrieve from; run `workbench generate` first")
         else:
@@ -118,6 +138,18 @@ def build_matrix(strategies: list[str], students: list[str], teacher: str, runs:
                 else:
                     m.skip(strategy, student, f"unknown student; use one of {DEFAULT_STUDENTS} or a .gguf path")
     return m
+
+
+# The student name of the embedder the "embedder" strategies (seeds_lr) use.
+EMBEDDER = models_for("embedder")[0].student
+
+
+def run_cell_name(run: Path) -> str:
+    """A run's row name: ``<student> (<run>)``, ``<student> seeds only (<run>)`` for a control."""
+    from workbench.evaluate.controls import is_seeds_only
+
+    info = RunInfo.read(run)
+    return f"{info.student}{' seeds only' if is_seeds_only(info) else ''} ({run.name})"
 
 
 # The strategy an export folder is a cell of: the fine-tuned student, as shipped.
@@ -143,22 +175,63 @@ def _export_cells(m: Matrix, exports: list[str], strategies: list[str], kind, ta
             m.cells.append(Cell(EXPORT_STRATEGY, name, str(Path(folder).expanduser())))
 
 
-def recommend(rows: Sequence[Mapping[str, Any]], metric: str, bar: float) -> Recommendation:
-    """The smallest row meeting ``metric >= bar``; else the best row (the nearest miss)."""
+def recommend(rows: Sequence[Mapping[str, Any]], metric: str, bar: float, heldout: int | None = None
+              ) -> Recommendation:
+    """The smallest row whose 95% interval clears the bar (its lower bound ``>= bar``).
+
+    A row without an interval (``<metric>_ci``) counts as its point estimate. When no interval
+    clears the bar but some point estimate meets it, the held-out set is too small to tell: the
+    smallest such row is named, with :func:`~workbench.evaluate.intervals.rows_needed` (the
+    held-out rows for its interval to be as narrow as its distance from the bar). Else the best
+    row is the nearest miss.
+    """
+    from workbench.evaluate.intervals import Interval, rows_needed
+
     scored = [r for r in rows if r.get(metric) is not None]
     if not scored:
         return Recommendation(None, False, metric, bar, "nothing was scored")
-    meeting = [r for r in scored if r[metric] >= bar]
-    if meeting:
-        best = min(meeting, key=lambda r: (_size(r), r["latency_p50_ms"]))
+
+    def low(r) -> float:
+        ci = r.get(f"{metric}_ci")
+        return ci[0] if ci else r[metric]
+
+    def shown(r) -> str:
+        ci = r.get(f"{metric}_ci")
+        return f"{metric} {r[metric]:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+    def needed(r) -> int | None:
+        ci, n = r.get(f"{metric}_ci"), heldout or len(r.get("predictions") or []) or None
+        if not ci or n is None:
+            return None
+        return rows_needed(n, Interval(r[metric], ci[0], ci[1]), r[metric] - bar)
+
+    smallest = lambda rs: min(rs, key=lambda r: (_size(r), r["latency_p50_ms"]))  # noqa: E731
+    clear = [r for r in scored if low(r) >= bar]
+    unsure = [r for r in scored if r[metric] >= bar and low(r) < bar]
+    if clear:
+        best = smallest(clear)
         size = f"{best['parameters']:,} parameters" if best["parameters"] is not None else "size unknown"
-        return Recommendation(best, True, metric, bar,
-                              f"smallest of {len(meeting)} meeting {metric} >= {bar}: {best['model']} "
-                              f"{best['strategy']} ({metric} {best[metric]:.3f}, {size})")
+        reason = (f"smallest of {len(clear)} meeting {metric} >= {bar} (95% interval's lower bound): "
+                  f"{best['model']} {best['strategy']} ({shown(best)}, {size})")
+        smaller = [r for r in unsure if _size(r) < _size(best)]
+        if smaller:
+            s = smallest(smaller)
+            n = needed(s)
+            reason += (f"; the smaller {s['model']} {s['strategy']} ({shown(s)}) straddles the bar: the held-out set "
+                       "is too small to tell" + (f" (about {n} rows would)" if n else ""))
+        return Recommendation(best, True, metric, bar, reason)
+    if unsure:
+        best = smallest(unsure)
+        n = needed(best)
+        more = f"; about {n:,} held-out rows would tell" if n else ""
+        return Recommendation(best, False, metric, bar,
+                              f"the held-out set is too small to tell: {best['model']} {best['strategy']} reaches "
+                              f"{shown(best)} but its 95% interval straddles the bar {bar}{more}",
+                              status="uncertain", rows_needed=n)
     best = max(scored, key=lambda r: (r[metric], -_size(r)))
     return Recommendation(best, False, metric, bar,
                           f"nothing meets {metric} >= {bar}; nearest miss: {best['model']} {best['strategy']} "
-                          f"at {best[metric]:.3f} ({bar - best[metric]:.3f} short)")
+                          f"at {shown(best)} ({bar - best[metric]:.3f} short)", status="misses")
 
 
 def _size(row: Mapping[str, Any]) -> float:

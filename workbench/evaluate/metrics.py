@@ -2,7 +2,9 @@
 
 Classification: accuracy, macro-F1, per-label precision/recall/F1 and confusion counts from
 scikit-learn (a label with no predictions has precision 0: ``zero_division=0``).
-Generation: ROUGE-L from ``rouge-score`` (LCS F-measure over lower-cased word tokens), chrF
+Each with its 95% bootstrap interval over the held-out rows
+(:mod:`workbench.evaluate.intervals`: :func:`classification_intervals`; generation, of the
+per-reply scores). Generation: ROUGE-L from ``rouge-score`` (LCS F-measure over lower-cased word tokens), chrF
 from ``sacrebleu`` (Popović 2015: character n-grams 1..6, beta 2, whitespace dropped; scaled
 to [0, 1]) and length ratio. Judge calibration: Pearson and Spearman correlation from
 ``scipy.stats`` (ties get their average rank).
@@ -58,6 +60,21 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
     macro = f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
     return {"accuracy": round(float(accuracy_score(y_true, y_pred)), 4), "macro_f1": round(float(macro), 4),
             "per_label": per_label, "confusion": grid, "n": len(y_true)}
+
+
+def present_labels(y_true: list[str], preds: list[str], labels: list[str]) -> list[str]:
+    """The labels macro-F1 averages over: those the held-out rows or the predictions hold
+    (as :func:`classification_metrics` does)."""
+    seen = set(y_true) | set(preds)
+    return [lab for lab in labels if lab in seen]
+
+
+def classification_intervals(y_true: list[str], preds: list[str], labels: list[str]) -> dict[str, list[float]]:
+    """95% bootstrap intervals of accuracy and macro-F1 over the held-out rows."""
+    from workbench.evaluate.intervals import bootstrap_metric
+
+    present = present_labels(y_true, preds, labels)
+    return {f"{m}_ci": bootstrap_metric(m, y_true, preds, present).to_list() for m in ("accuracy", "macro_f1")}
 
 
 def _words(text: str) -> list[str]:

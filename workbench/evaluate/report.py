@@ -5,7 +5,9 @@ Each task type writes its own report (:mod:`workbench.evaluate.classification`,
 ``report.md``, ``report.html`` (a Jinja template under ``workbench/templates/``, values
 escaped), ``quality_latency.png`` (quality against p50 latency, Pareto front drawn) and
 ``results.json`` (everything, predictions included). This module holds what they share:
-the results table (markdown and escaped HTML), the plots and the writing of the files.
+the results table (markdown and escaped HTML; each metric with its 95% interval), the plots
+and the writing of the files. Every report's first line is the synthetic data's worth
+(:class:`workbench.evaluate.worth.Worth`).
 
 Example:
     >>> pareto_front([(10, 0.5), (20, 0.9), (30, 0.8), (5, 0.4)])
@@ -28,9 +30,10 @@ HEADERS = {"strategy": "strategy", "model": "model", "accuracy": "accuracy", "ma
            "rouge_l": "ROUGE-L", "chrf": "chrF", "length_ratio": "length ratio", "judge": "judge",
            "latency_p50_ms": "p50 ms", "latency_p95_ms": "p95 ms", "throughput_per_s": "items/s",
            "peak_mem_mb": "peak MB", "parameters": "parameters", "disk_mb": "disk MB",
-           "in_scope_accuracy": "in-scope acc.", "oos_recall": "OOS recall", "oos_precision": "OOS precision"}
+           "in_scope_accuracy": "in-scope acc.", "oos_recall": "OOS recall", "oos_precision": "OOS precision",
+           "macro_f1_mean": "macro-F1 mean ± sd", "rouge_l_mean": "ROUGE-L mean ± sd", "seeds": "seeds"}
 QUALITY = ("accuracy", "macro_f1", "rouge_l", "chrf", "length_ratio", "judge", "in_scope_accuracy", "oos_recall",
-           "oos_precision")
+           "oos_precision", "macro_f1_mean", "rouge_l_mean")
 
 
 def _headers(rows: list[dict]) -> dict[str, str]:
@@ -49,6 +52,20 @@ def _fmt(key: str, value) -> str:
     return str(value)
 
 
+def shown(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row as the tables show it: a metric with its interval (``<metric>_ci``) as
+    "0.912 [0.893, 0.930]", a seed mean with its sd (``<metric>_sd``) as "0.850 ± 0.020"."""
+    out = dict(row)
+    for key, value in row.items():
+        ci = row.get(f"{key}_ci")
+        if value is not None and ci:
+            out[key] = f"{_fmt(key, value)} [{ci[0]:.3f}, {ci[1]:.3f}]"
+        sd = row.get(key[:-len("_mean")] + "_sd") if key.endswith("_mean") else None
+        if value is not None and sd is not None:
+            out[key] = f"{_fmt(key, value)} ± {sd:.3f}"
+    return out
+
+
 def pareto_front(points: list[tuple[float, float]]) -> list[int]:
     """Indices of (latency, quality) points no other point beats on both, fastest first."""
     order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
@@ -65,13 +82,13 @@ def table_html(rows: list[dict], highlight: Mapping[str, Any] | None = None) -> 
     def marked(r: Mapping[str, Any]) -> bool:
         return highlight is not None and (r["strategy"], r["model"]) == (highlight["strategy"], highlight["model"])
 
-    return Markup(html.html_table(rows, _headers(rows), fmt=_fmt, highlight=marked))
+    return Markup(html.html_table([shown(r) for r in rows], _headers(rows), fmt=_fmt, highlight=marked))
 
 
 def markdown_table(rows: list[dict]) -> str:
     headers = _headers(rows)
     lines = ["| " + " | ".join(headers.values()) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(_fmt(k, r.get(k)) for k in headers) + " |" for r in rows]
+    lines += ["| " + " | ".join(_fmt(k, shown(r).get(k)) for k in headers) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -145,6 +162,6 @@ def write_files(out: Path, results: dict[str, Any], md: str, template: str, **pa
 def page_context(result: Any, items: str) -> dict[str, Any]:
     """What the report page's header, table and skipped list show (``items``: rows, messages)."""
     rec = result.recommendation
-    return {"eval_id": result.eval_id, "task": result.task, "heldout": result.heldout, "items": items,
-            "dataset": result.dataset, "metric": rec.metric, "bar": rec.bar, "reason": rec.reason,
+    return {"headline": result.headline, "eval_id": result.eval_id, "task": result.task, "heldout": result.heldout,
+            "items": items, "dataset": result.dataset, "metric": rec.metric, "bar": rec.bar, "reason": rec.reason,
             "table": table_html(result.table(), rec.row), "skipped": result.skipped}

@@ -22,6 +22,7 @@ from workbench.evaluate.cells import CellResult
 from workbench.evaluate.ladder import Recommendation
 from workbench.evaluate.report import table_html
 from workbench.evaluate.task_types import task_type
+from workbench.evaluate.worth import Worth
 
 
 @dataclass
@@ -45,11 +46,19 @@ class EvaluateResult:
     heldout: int = 0
     task_type: str = "classification"
     judge: dict[str, Any] | None = None  # generation: the judge, its reference score and its Calibration
+    worth: Worth | None = None  # the synthetic data's worth: focus run minus its seeds-only control
+    seeds: int = 1  # training seeds per fine-tuned cell
+
+    @property
+    def headline(self) -> str:
+        """The report's first line: what the synthetic data is worth, or why that is not measured."""
+        return (self.worth or Worth(metric=self.metric, why="no fine-tuned run was scored")).line()
 
     @property
     def columns(self) -> list[str]:
         kind = task_type(self.task_type)
-        extra = [c for c in getattr(kind, "OUT_OF_SCOPE_COLUMNS", []) if any(r.get(c) is not None for r in self.rows)]
+        optional = getattr(kind, "OUT_OF_SCOPE_COLUMNS", []) + getattr(kind, "SEED_COLUMNS", [])
+        extra = [c for c in optional if any(r.get(c) is not None for r in self.rows)]
         return kind.COLUMNS + extra
 
     def table(self) -> list[dict[str, Any]]:
@@ -62,6 +71,7 @@ class EvaluateResult:
         focus = self.focus and {"strategy": self.focus.strategy, "model": self.focus.model}
         return {"task": self.task, "type": self.task_type, "eval_id": self.eval_id, "out_dir": str(self.out_dir),
                 "metric": self.metric, "heldout": self.heldout, "dataset": self.dataset, "rows": self.table(),
+                "headline": self.headline, "worth": self.worth and self.worth.model_dump(), "seeds": self.seeds,
                 "skipped": self.skipped, "recommendation": self.recommendation.to_dict(), "focus": focus,
                 "plan": str(self.plan_path) if self.plan_path else None, "plan_labels": self.plan.get("labels"),
                 **({"judge": judge, "judge_calibration": calibration} if self.judge else {}),
@@ -69,6 +79,7 @@ class EvaluateResult:
 
     def _repr_html_(self) -> str:
         return html.render("evaluate_result.html", task=self.task, eval_id=self.eval_id, heldout=self.heldout,
+                           headline=self.headline,
                            reason=self.recommendation.reason,
                            verdict=self.judge and self.judge["calibration"].verdict,
                            table=table_html(self.table(), self.recommendation.row))

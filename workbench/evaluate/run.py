@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import time
 from itertools import zip_longest
+from pathlib import Path
 
 from workbench.evaluate.cells import Cell
 from workbench.evaluate.config import STRATEGIES, EvaluateConfig, EvaluateError
 from workbench.evaluate.ladder import DEFAULT_STUDENTS, build_matrix, recommend
 from workbench.evaluate.result import EvaluateResult
 from workbench.evaluate.task_types import TASK_TYPES, task_type
+from workbench.evaluate.worth import Worth, paired
 from workbench.settings import get_settings
 from workbench.tasks import TaskSpec, load_task
 
@@ -41,7 +43,7 @@ __all__ = ["TASK_TYPES", "EvaluateResult", "run_evaluate"]
 
 def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     """Score the ladder on the held-out set, recommend, and let the task type write the rest."""
-    from workbench.train.info import latest_finished
+    from workbench.evaluate.controls import RunPlan, focus_runs, plan_runs
     from workbench.train.predict import find_run
 
     spec = load_task(cfg.task)
@@ -51,9 +53,14 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
         raise EvaluateError(f"task {spec.name!r} has no held-out rows; add a 'heldout:' file to its task.yaml")
     settings = get_settings()
     pool, dataset = _pool(spec, cfg.dataset)
-    runs = [find_run(r) for r in cfg.runs] if cfg.runs else latest_finished(spec.name, kind.OBJECTIVE)
-    matrix = build_matrix(cfg.strategies or list(STRATEGIES), cfg.students or DEFAULT_STUDENTS,
-                          cfg.teacher or settings.teacher, runs, bool(pool), spec.type, spec.name)
+    strategies = list(cfg.strategies or kind.STRATEGIES)
+    runs = [find_run(r) for r in cfg.runs] if cfg.runs else focus_runs(spec.name, kind.OBJECTIVE)
+    tuned = "finetuned" in strategies and bool(runs)
+    plan = plan_runs(runs, cfg.controls, cfg.seeds, cfg.progress) if tuned else RunPlan(focus=runs)
+    if tuned and cfg.controls and CONTROL_STRATEGY in kind.STRATEGIES and CONTROL_STRATEGY not in strategies:
+        strategies.insert(_control_position(strategies, list(kind.STRATEGIES)), CONTROL_STRATEGY)
+    matrix = build_matrix(strategies, cfg.students or DEFAULT_STUDENTS, cfg.teacher or settings.teacher, plan.focus,
+                          bool(pool), spec.type, spec.name, controls=plan.control_runs)
     if not matrix.cells:
         raise EvaluateError("nothing to evaluate: " + "; ".join(f"{s['strategy']} {s['model']}: {s['why']}"
                                                                  for s in matrix.skipped))
@@ -63,19 +70,103 @@ def run_evaluate(cfg: EvaluateConfig) -> EvaluateResult:
     torch.set_num_threads(cfg.threads)
     try:
         rows = [kind.score_cell(cell, spec, heldout, pool, cfg) for cell in _progress(matrix.cells, cfg)]
+        per_seed = _score_seeds(matrix.cells, rows, plan, kind, spec, heldout, pool, cfg)
         judge = kind.judge(rows, spec, heldout, cfg)
     finally:
         torch.set_num_threads(threads)
     metric = spec.quality_bar.metric
-    rec = recommend(rows, metric, spec.quality_bar.min)
-    finetuned = [r for r in rows if r.strategy == "finetuned" and r.get(metric) is not None]
+    y_true = [r["label"] for r in heldout] if spec.type == "classification" else None
+    rec = recommend(rows, metric, spec.quality_bar.min, heldout=len(heldout))
+    tuned_rows = {c.source: r for c, r in zip(matrix.cells, rows) if c.strategy == "finetuned"}
+    controls = set(map(str, plan.control_runs))
+    finetuned = [r for src, r in tuned_rows.items() if src not in controls and r.get(metric) is not None]
+    finetuned = finetuned or [r for r in tuned_rows.values() if r.get(metric) is not None]
     focus = max(finetuned, key=lambda r: r[metric]) if finetuned else rec.row
+    worth = _worth(focus if finetuned else None, tuned_rows, plan, per_seed, metric, spec, heldout, y_true, strategies,
+                   kind.SEED_METRIC)
+    _versus_best(rec, rows, metric, y_true, spec)
     eval_id = cfg.eval_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     out_dir = settings.path("reports", spec.name, eval_id)
     result = EvaluateResult(spec.name, eval_id, out_dir, metric, rows, matrix.skipped, rec, focus=focus,
-                            dataset=dataset, heldout=len(heldout), task_type=spec.type, judge=judge)
+                            dataset=dataset, heldout=len(heldout), task_type=spec.type, judge=judge, worth=worth,
+                            seeds=cfg.seeds)
     kind.finish(result, spec, heldout, cfg)
     return result
+
+
+# The cheap control added beside the fine-tuned cells when controls are on (classification).
+CONTROL_STRATEGY = "seeds_lr"
+
+
+def _control_position(strategies: list[str], registry: list[str]) -> int:
+    """Where the control goes among ``strategies``: its place in the registry's order."""
+    after = registry[registry.index(CONTROL_STRATEGY) + 1:]
+    return next((i for i, s in enumerate(strategies) if s in after), len(strategies))
+
+
+def _score_seeds(cells: list[Cell], rows: list, plan, kind, spec: TaskSpec, heldout: list[dict], pool: list[dict],
+                 cfg: EvaluateConfig) -> dict[str, list[float]]:
+    """With ``--seeds N``: each fine-tuned cell's quality at every training seed (its own first),
+    and its mean and sd on the row. Returns run folder -> the values."""
+    import statistics
+
+    key = kind.SEED_METRIC
+    values: dict[str, list[float]] = {}
+    for cell, row in zip(cells, rows):
+        extra = plan.seeds.get(Path(cell.source)) if cell.strategy == "finetuned" else None
+        if not extra:
+            continue
+        scores = [row[key]] + [kind.score_cell(Cell(cell.strategy, cell.model, str(run)), spec, heldout, pool,
+                                               cfg)[key] for run in extra]
+        values[cell.source] = scores
+        setattr(row, f"{key}_mean", round(statistics.fmean(scores), 4))
+        setattr(row, f"{key}_sd", round(statistics.stdev(scores), 4))
+        row.seeds = len(scores)
+    return values
+
+
+def _worth(focus, tuned_rows: dict, plan, per_seed: dict, metric: str, spec: TaskSpec, heldout: list[dict],
+           y_true, strategies: list[str], seed_metric: str) -> Worth:
+    """The focus run minus its seeds-only control, paired on the same rows; or why not."""
+    metric = metric if spec.type == "classification" or metric in ("rouge_l", "chrf") else "rouge_l"
+    if focus is None:
+        why = ("the 'finetuned' strategy was not asked for" if "finetuned" not in strategies else
+               f"no finished train run of task {spec.name!r}; train one with `workbench train --task {spec.name}`")
+        return Worth(metric=metric, heldout=len(heldout), why=why)
+    source = next(src for src, r in tuned_rows.items() if r is focus)
+    control_run = plan.controls.get(Path(source))
+    control = tuned_rows.get(str(control_run)) if control_run else None
+    why = plan.why_no_control.get(Path(source), "its seeds-only control was not scored")
+    labels = None
+    if control is not None and y_true is not None:
+        from workbench.evaluate.metrics import present_labels
+
+        labels = present_labels(y_true, list(focus.predictions) + list(control.predictions), spec.label_names)
+    a, b = per_seed.get(source, []), per_seed.get(str(control_run), [])
+    diffs = [x - y for x, y in zip(a, b)] if metric == seed_metric else []
+    return Worth.measure(focus, control, metric, len(heldout), y_true, labels, why=why, seed_differences=diffs)
+
+
+def _versus_best(rec, rows: list, metric: str, y_true, spec: TaskSpec) -> None:
+    """The best-scoring cell minus the recommended one, by a paired bootstrap on the same rows."""
+    scored = [r for r in rows if r.get(metric) is not None]
+    if rec.row is None or not scored:
+        return
+    best = max(scored, key=lambda r: r[metric])
+    if best is rec.row or best[metric] == rec.row[metric]:
+        return
+    labels = None
+    if y_true is not None:
+        from workbench.evaluate.metrics import present_labels
+
+        labels = present_labels(y_true, list(best.predictions) + list(rec.row.predictions), spec.label_names)
+    d = paired(best, rec.row, metric, y_true, labels)
+    if d is None:
+        return
+    rec.versus_best = {"strategy": best["strategy"], "model": best["model"], "difference": d.value,
+                       "interval": d.to_list()}
+    rec.reason += (f"; the best cell, {best['model']} {best['strategy']}, scores {d.signed(100)} points of {metric} "
+                   "more (paired bootstrap)")
 
 
 def _subset(rows: list[dict], limit: int | None) -> list[dict]:

@@ -13,6 +13,8 @@ probability per label. (Generation tasks: :mod:`workbench.evaluate.generators`.)
   stays in the KV cache, so only the message itself is computed.
 - :class:`FineTunedScorer`: a finished train run (``workbench.train.load_student``).
 - :class:`MixScorer`: fine-tuned probabilities blended with the neighbour vote.
+- :class:`SeedRegressionScorer`: the ``seeds_lr`` control, logistic regression on frozen MiniLM
+  vectors of the seeds.
 
 Example:
     >>> from workbench.models import load_embedder                     # doctest: +SKIP
@@ -175,3 +177,24 @@ class MixScorer:
 
     def close(self) -> None:
         self.model.close()
+
+
+class SeedRegressionScorer:
+    """The ``seeds_lr`` control: logistic regression on frozen MiniLM vectors of the seeds
+    (:class:`workbench.label.scorer.RegressionScorer`, the label stage's few-shot model)."""
+
+    def __init__(self, embedder, spec: TaskSpec):
+        from workbench.label.scorer import RegressionScorer
+
+        self.embedder = embedder
+        self.lr = RegressionScorer.fit(_encode(embedder, [r["text"] for r in spec.seed_examples]),
+                                       [r["label"] for r in spec.seed_examples])
+        coef = self.lr.model.coef_
+        self.parameters = torch_parameters(embedder) + coef.size + self.lr.model.intercept_.size
+        self.disk_bytes = disk_bytes(*_st_paths(embedder)) + coef.nbytes
+
+    def score(self, text: str) -> dict[str, float]:
+        return dict(zip(self.lr.labels, self.lr.proba(_encode(self.embedder, [text]))[0].tolist()))
+
+    def close(self) -> None:
+        pass

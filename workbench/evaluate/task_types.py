@@ -4,7 +4,8 @@ A task type module holds everything that differs between task types, so neither 
 ladder nor :func:`workbench.evaluate.run.run_evaluate` branches on the type:
 
 - ``STRATEGIES``: its strategy registry, name -> :class:`~workbench.evaluate.cells.Strategy`;
-- ``COLUMNS``: the results table's columns;
+- ``COLUMNS``: the results table's columns (each metric's ``<metric>_ci`` interval among them);
+- ``SEED_COLUMNS``, ``SEED_METRIC``: the columns ``--seeds N`` fills, and the metric they average;
 - ``OBJECTIVE``, ``RUN_KIND``: the train objective of the runs its fine-tuned strategies
   score, and how the "no run" message names them;
 - ``TEACHER_KINDS``, ``TEACHER_SKIP``: the teacher kinds it can score, and why not others;
@@ -21,7 +22,7 @@ Example:
     >>> sorted(TASK_TYPES)
     ['classification', 'generation']
     >>> strategy_names()
-    ('teacher', 'prompt', 'fewshot', 'retrieval', 'finetuned', 'finetuned_retrieval')
+    ('teacher', 'prompt', 'fewshot', 'seeds_lr', 'retrieval', 'finetuned', 'finetuned_retrieval')
 """
 
 from __future__ import annotations

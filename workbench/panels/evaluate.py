@@ -200,8 +200,10 @@ class EvaluatePanel(Panel):
         self.plot.value = png.read_bytes() if png.is_file() else b""
         rec = summary.get("recommendation") or {}
         value = rec.get("value")
-        verdict = (f"{rec.get('metric')} {value:.3g} {'meets' if rec.get('meets_bar') else 'misses'} the bar "
-                   f"{rec.get('bar')}" if isinstance(value, (int, float)) else "")
+        meets = ("meets" if rec.get("meets_bar") else
+                 "may meet (its interval straddles)" if rec.get("status") == "uncertain" else "misses")
+        verdict = (f"{rec.get('metric')} {value:.3g} {meets} the bar {rec.get('bar')}"
+                   if isinstance(value, (int, float)) else "")
         self.recommendation.value = (f"<b>recommended</b>: {html.escape(str(rec.get('model') or '-'))} "
                                      f"({html.escape(str(rec.get('strategy') or '-'))}) {html.escape(verdict)}"
                                      f"<br>{html.escape(str(rec.get('reason') or ''))}")

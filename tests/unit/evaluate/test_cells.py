@@ -25,8 +25,9 @@ def test_a_classification_row_round_trips_through_json():
     row = label_row()
     again = LabelCellResult.model_validate(json.loads(json.dumps(row.to_dict())))
     assert again == row and again.confusion == [[1, 0], [1, 0]]
-    assert row.row(COLUMNS) == {"strategy": "prompt", "model": "minilm-l6", "accuracy": 0.5, "macro_f1": 0.4,
-                                **COSTS, "parameters": 22_713_216, "disk_mb": 86.7}
+    assert row.row(COLUMNS) == {"strategy": "prompt", "model": "minilm-l6", "accuracy": 0.5, "accuracy_ci": None,
+                                "macro_f1": 0.4, "macro_f1_ci": None, **COSTS, "parameters": 22_713_216,
+                                "disk_mb": 86.7}
     # read by key, as the dict rows were
     assert row["macro_f1"] == 0.4 and row.get("judge") is None and row.get("judge", "-") == "-"
     with pytest.raises(KeyError):

@@ -76,3 +76,33 @@ def test_a_remote_teacher_of_unknown_size_counts_as_the_largest():
     assert recommend(rows, "rouge_l", 0.35).row["model"] == "smollm2-135m"
     r = recommend(rows, "rouge_l", 0.45)
     assert r.row["model"] == "teacher:gpt" and "size unknown" in r.reason
+
+
+def _ci_row(model, f1, low, high, params, p50=10):
+    return {**_row(model, "finetuned", f1, params, p50), "macro_f1_ci": [low, high], "predictions": ["x"] * 100}
+
+
+def test_the_recommendation_needs_the_interval_to_clear_the_bar():
+    small = _ci_row("small", 0.84, 0.78, 0.90, 22_000_000)  # meets the bar on its point estimate only
+    big = _ci_row("big", 0.90, 0.86, 0.94, 135_000_000)  # its whole interval is above the bar
+    r = recommend([small, big], "macro_f1", 0.8, heldout=100)
+    assert r.meets_bar and r.status == "meets" and r.row["model"] == "big"
+    assert "0.900 [0.860, 0.940]" in r.reason and "the smaller small finetuned" in r.reason
+    assert "straddles the bar" in r.reason and "too small to tell" in r.reason
+
+
+def test_a_straddling_interval_says_the_heldout_set_is_too_small_and_how_many_rows_would_tell():
+    from workbench.evaluate.intervals import Interval, rows_needed
+
+    small = _ci_row("small", 0.84, 0.78, 0.90, 22_000_000)
+    r = recommend([small, _ci_row("worse", 0.7, 0.6, 0.8, 10_000_000)], "macro_f1", 0.8, heldout=100)
+    assert not r.meets_bar and r.status == "uncertain" and r.row["model"] == "small"
+    assert r.rows_needed == rows_needed(100, Interval(0.84, 0.78, 0.90), 0.84 - 0.8) and r.rows_needed > 100
+    assert f"about {r.rows_needed:,} held-out rows would tell" in r.reason
+    assert r.to_dict()["rows_needed"] == r.rows_needed and r.to_dict()["interval"] == [0.78, 0.90]
+
+
+def test_below_the_bar_even_at_the_top_of_the_interval_is_a_miss():
+    r = recommend([_ci_row("a", 0.70, 0.62, 0.79, 1), _ci_row("b", 0.75, 0.70, 0.81, 2)], "macro_f1", 0.8)
+    assert not r.meets_bar and r.status == "misses" and r.row["model"] == "b" and "0.050 short" in r.reason
+    assert recommend([], "macro_f1", 0.8).status == "none"

@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     from workbench.evaluate.config import EvaluateConfig
     from workbench.evaluate.result import EvaluateResult
 
-COLUMNS = ["strategy", "model", "rouge_l", "chrf", "length_ratio", "judge", "latency_p50_ms", "latency_p95_ms",
-           "throughput_per_s", "peak_mem_mb", "parameters", "disk_mb"]
+COLUMNS = ["strategy", "model", "rouge_l", "rouge_l_ci", "chrf", "chrf_ci", "length_ratio", "judge", "latency_p50_ms",
+           "latency_p95_ms", "throughput_per_s", "peak_mem_mb", "parameters", "disk_mb"]
+# Shown with --seeds N: the fine-tuned cells' ROUGE-L over N training seeds.
+SEED_COLUMNS = ["rouge_l_mean", "rouge_l_sd", "seeds"]
+SEED_METRIC = "rouge_l"
 OBJECTIVE = "sft"  # the train objective of the runs the fine-tuned strategies score
 RUN_KIND = "SFT"
 # Teachers that can write replies here, and why the others cannot.
@@ -54,5 +57,5 @@ def finish(result: EvaluateResult, spec: TaskSpec, heldout: list[dict], cfg: Eva
     result.report_md, result.report_html = write_report(result, spec, [r["output"] for r in heldout])
 
 
-__all__ = ["COLUMNS", "ENCODER_SKIP", "OBJECTIVE", "RUN_KIND", "STRATEGIES", "TEACHER_KINDS", "TEACHER_SKIP",
-           "ReplyCellResult", "finish", "judge", "score_cell"]
+__all__ = ["COLUMNS", "ENCODER_SKIP", "OBJECTIVE", "RUN_KIND", "SEED_COLUMNS", "SEED_METRIC", "STRATEGIES",
+           "TEACHER_KINDS", "TEACHER_SKIP", "ReplyCellResult", "finish", "judge", "score_cell"]

@@ -71,7 +71,9 @@ def write_report(result: EvaluateResult, spec: TaskSpec, references: list[str]) 
     errors_md = "\n".join(f"| {num(e.get(metric))} | {num(e.get('judge'))} | {md_cell(e['input'])} | "
                           f"{md_cell(e['reference'])} | {md_cell(e['prediction']) or '(empty)'} |"
                           for e in result.worst_errors)
-    md = f"""# Evaluation {result.eval_id}: {spec.name}
+    md = f"""**{result.headline}**
+
+# Evaluation {result.eval_id}: {spec.name}
 
 {result.heldout} held-out messages; retrieval pool {result.dataset or 'none'}; quality bar {rec.metric} >= {rec.bar}.
 
@@ -81,7 +83,9 @@ def write_report(result: EvaluateResult, spec: TaskSpec, references: list[str]) 
 
 {markdown_table(result.table())}
 
-ROUGE-L and chrF compare each reply with the held-out reference (0-1); length ratio is reply words over
+ROUGE-L and chrF compare each reply with the held-out reference (0-1), with the 95% bootstrap interval of
+their mean over the replies in brackets (the seeds-only control: `<student> seeds only (<run>)`, SFT on the
+seeds alone with the focus run's hyperparameters); length ratio is reply words over
 reference words; judge is the teacher's mean rubric score (0-1). Latency is per message, one at a time
 (greedy decoding); throughput is messages over the wall time of that loop. Peak MB is the resident memory
 the strategy added to the process (model loading included).

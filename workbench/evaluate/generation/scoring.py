@@ -1,7 +1,8 @@
 """Scoring one generation cell: its replies to the held-out messages, their quality and costs.
 
 Per cell: the replies (greedy, up to ``max_new_tokens``), ROUGE-L, chrF and length ratio
-against the held-out reference (per reply in ``items``, their means on the row), latency
+against the held-out reference (per reply in ``items``, their means on the row, ROUGE-L and
+chrF with the 95% bootstrap interval of the mean over the replies), latency
 p50/p95, throughput, peak memory, parameters and size on disk. The judge's columns are
 filled afterwards (:mod:`workbench.evaluate.generation.judging`).
 
@@ -36,6 +37,11 @@ class ReplyCellResult(CellResult):
     rouge_l: float
     chrf: float
     length_ratio: float
+    rouge_l_ci: list[float] | None = None  # 95% bootstrap interval of the per-reply scores, [low, high]
+    chrf_ci: list[float] | None = None
+    rouge_l_mean: float | None = None  # fine-tuned cells with --seeds N: over the N training seeds
+    rouge_l_sd: float | None = None
+    seeds: int | None = None
     judge: float | None = None
     judge_pass: float | None = None
     new_tokens_mean: float | None = None
@@ -45,6 +51,7 @@ class ReplyCellResult(CellResult):
 def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict],
                cfg: EvaluateConfig) -> ReplyCellResult:
     """Write a reply to every held-out message with one cell; quality and cost figures."""
+    from workbench.evaluate.intervals import bootstrap_mean
     from workbench.evaluate.metrics import chrf, length_ratio, rouge_l
     from workbench.evaluate.profile import profile_calls
 
@@ -57,7 +64,8 @@ def score_cell(cell: Cell, spec: TaskSpec, heldout: list[dict], pool: list[dict]
     items = [{"rouge_l": round(rouge_l(p, r), 4), "chrf": round(chrf(p, r), 4),
               "length_ratio": round(length_ratio(p, r), 4)} for p, r in zip(replies, refs)]
     mean = lambda key: round(sum(i[key] for i in items) / len(items), 4)  # noqa: E731
-    return ReplyCellResult(strategy=cell.strategy, model=cell.model, rouge_l=mean("rouge_l"), chrf=mean("chrf"),
+    ci = {f"{k}_ci": bootstrap_mean([i[k] for i in items]).to_list() for k in ("rouge_l", "chrf")}
+    return ReplyCellResult(strategy=cell.strategy, model=cell.model, rouge_l=mean("rouge_l"), chrf=mean("chrf"), **ci,
                            length_ratio=mean("length_ratio"), judge=None, judge_pass=None, **costs,
                            parameters=parameters, disk_mb=disk_mb(size),
                            new_tokens_mean=round(sum(new_tokens) / len(new_tokens), 1) if new_tokens else None,

@@ -1,0 +1,97 @@
+"""User story: a skeptic reads the report and sees what the synthetic data is worth.
+
+One tiny MiniLM run on a synthetic version (a few steps, short rows); the evaluation trains its
+seeds-only control with the same hyperparameters, scores it and ``seeds_lr`` beside it, and the
+report's first line is the paired difference with its 95% interval. A second evaluation from
+the CLI reuses the frozen control (no new run) and, with ``--seeds 2``, trains one more seed of
+each and reports mean ± sd.
+"""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from workbench.evaluate import EvaluateConfig, run_evaluate
+from workbench.settings import get_settings
+from workbench.store import save_version
+from workbench.tasks import load_task
+from workbench.train import TrainConfig, run_train
+from workbench.train.info import RunInfo
+
+pytestmark = pytest.mark.slow
+
+TASK = "support_intents"
+TINY = dict(task=TASK, student="minilm-l6", max_steps=3, batch_size=8, max_length=32, learning_rate=3e-3,
+            progress=False)
+
+
+@pytest.fixture(scope="module")
+def evaluated(module_home):
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with module_home("evaluate_controls") as root:
+        spec = load_task(TASK)
+        save_version(TASK, spec.seed_examples[::2], {"teacher": "seeds-as-synthetic"})
+        trained = run_train(TrainConfig(**TINY))
+        result = run_evaluate(EvaluateConfig(task=TASK, strategies=["finetuned"], limit=20, eval_id="c1",
+                                             progress=False))
+        yield result, trained, root
+    torch.set_num_threads(threads)
+
+
+def _runs(root):
+    return set((root / "home" / "runs" / TASK / "train").glob("*/run.json"))
+
+
+def test_the_control_rows_sit_in_the_same_table(evaluated):
+    result, trained, root = evaluated
+    names = [(r.strategy, r.model) for r in result.rows]
+    control = next(r for r in result.rows if "seeds only" in r.model)
+    assert names == [("seeds_lr", "minilm-l6"), ("finetuned", f"minilm-l6 ({trained.run_id})"),
+                     ("finetuned", control.model)]
+    run = RunInfo.read(trained.run_dir.parent / control.model.split("(")[1][:-1])
+    assert run.seeds_only and run.hyperparameters.max_steps == 3 and run.hyperparameters.max_length == 32
+    assert result.focus.model == f"minilm-l6 ({trained.run_id})"  # the control is never the focus
+    for r in result.rows:  # every metric with its interval around it
+        for m in ("accuracy", "macro_f1"):
+            low, high = r[f"{m}_ci"]
+            assert 0 <= low <= r[m] <= high <= 1, (r.model, m)
+
+
+def test_the_first_line_is_the_synthetic_datas_worth_with_its_interval(evaluated):
+    result, _, _ = evaluated
+    w = result.worth
+    assert w.value is not None and w.low <= w.value <= w.high and w.heldout == 20
+    first = result.report_md.read_text().splitlines()[0]
+    assert first.startswith(f"**synthetic data: {w.value * 100:+.1f} macro-F1 over seeds only, 95% CI "
+                            f"[{w.low * 100:+.1f}, {w.high * 100:+.1f}]")
+    assert "<p><b>synthetic data: " in result.report_html.read_text().split("<h1>")[0]
+    md = result.report_md.read_text()
+    assert "| seeds_lr | minilm-l6 |" in md and "seeds only (" in md
+    low, high = result.rows[0]["macro_f1_ci"]
+    assert f"| seeds_lr | minilm-l6 | {result.rows[0]['accuracy']:.3f} [" in md
+    assert f"{result.rows[0]['macro_f1']:.3f} [{low:.3f}, {high:.3f}]" in md
+
+
+def test_a_second_evaluation_reuses_the_control_and_reports_training_seeds(evaluated, monkeypatch):
+    from workbench.cli import app
+
+    result, trained, root = evaluated
+    monkeypatch.setenv("WORKBENCH_HOME", str(root / "home"))
+    monkeypatch.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
+    get_settings.cache_clear()
+    before = _runs(root)
+    out = CliRunner().invoke(app, ["evaluate", "--task", TASK, "--strategies", "finetuned", "--students", "minilm-l6",
+                                   "--limit", "20", "--seeds", "2", "--json"])
+    assert out.exit_code == 0, out.output[-2000:]
+    d = json.loads(out.stdout.strip().splitlines()[-1])
+    assert d["headline"].startswith("synthetic data: ") and d["worth"]["seeds"] == 2
+    added = _runs(root) - before
+    assert len(added) == 2  # seed 1 of the focus run and of its control; the seed-0 control was reused
+    assert {RunInfo.read(p).hyperparameters.seed for p in added} == {1}
+    tuned = [r for r in d["rows"] if r["strategy"] == "finetuned"]
+    assert len(tuned) == 2 and all(r["seeds"] == 2 and r["macro_f1_sd"] >= 0 for r in tuned)
+    assert [r["strategy"] for r in d["rows"]] == ["seeds_lr", "finetuned", "finetuned"]
