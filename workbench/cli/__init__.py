@@ -131,13 +131,20 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Same config and seed, same model" + _limits(TrainConfig, "seed") + "."),
     pseudo_labels: bool = typer.Option(False, "--pseudo-labels", help="Add the latest pseudo-labelled pool messages "
                                        "(`workbench label --pseudo-labels`)."),
+    seed_weight: Optional[int] = typer.Option(None, "--seed-weight", help="Times each seed counts against a synthetic "
+                                              "row; default the task's train.seed_weight"
+                                              + _limits(TrainConfig, "seed_weight") + "."),
+    max_synthetic_per_real: Optional[float] = typer.Option(
+        None, "--max-synthetic-per-real", help="Per label, synthetic rows at most this many times the real ones "
+        "(0: no cap); default the task's train.max_synthetic_per_real."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
-    """Fine-tune a student on a dataset version; the same command resumes after a kill."""
+    """Fine-tune a student on a dataset version (or the seeds alone); the same command resumes after a kill."""
     from workbench.train import run_train
 
     result = run_train(_config(TrainConfig, task=task, student=student, dataset=dataset, epochs=epochs, method=method,
-                                   max_steps=max_steps, seed=seed, pseudo_labels=pseudo_labels))
+                                   max_steps=max_steps, seed=seed, pseudo_labels=pseudo_labels,
+                                   seed_weight=seed_weight, max_synthetic_per_real=max_synthetic_per_real))
     d = result.to_dict()
     how = "already trained by this same command; returning the frozen run" if result.reused else "trained"
     scores = ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in d["metrics"].items()

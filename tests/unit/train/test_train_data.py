@@ -101,7 +101,7 @@ def test_seeds_join_the_training_rows_once_and_become_the_prototypes(spec):
 
 def test_seeds_only_data_is_the_seed_examples_for_both_objectives(spec, make_run_info):
     from workbench.train.card import render_card
-    from workbench.train.data import SEEDS_ONLY, seed_rows, seeds_hash
+    from workbench.train.data import SEEDS_ONLY, seed_rows, rows_hash
     from workbench.train.info import RunInfo
 
     data = seed_rows(spec)
@@ -109,7 +109,7 @@ def test_seeds_only_data_is_the_seed_examples_for_both_objectives(spec, make_run
     assert data.label_counts == {lab: 6 for lab in sorted(spec.label_names)}
     replies = load_task("support_replies")
     assert seed_rows(replies).rows == [{"input": r["input"], "output": r["output"]} for r in replies.seed_examples]
-    assert seeds_hash(data.rows) != seeds_hash(data.rows[1:])  # other seeds, another run id
+    assert rows_hash(data.rows) != rows_hash(data.rows[1:])  # other seeds, another run id
 
     info = RunInfo.parse(make_run_info(dataset={"kind": SEEDS_ONLY, "version": "1a2b3c4d", "teacher": None}))
     assert info.seeds_only and not RunInfo.parse(make_run_info()).seeds_only
