@@ -91,7 +91,7 @@ class VarietySpec(_Strict):
     rotated by the prompt's index (:mod:`workbench.generate.variety`). Empty lists leave a trait out."""
 
     enabled: bool = True
-    lengths: list[str] = ["very short, 2 to 6 words, like a search query",
+    lengths: list[str] = ["short, 4 to 8 words, as typed in a chat box",
                           "one sentence of 8 to 15 words", "two or three sentences with some background"]
     registers: list[str] = ["casual, all lowercase, little punctuation", "polite and formal",
                             "frustrated and blunt", "a plain statement of the problem, not a question"]

@@ -72,6 +72,9 @@ def test_a_missing_part_names_the_package_and_the_fix(planted, tmp_path):
 
 
 def test_the_registry_entry_refuses_clearly_without_its_packages(monkeypatch):
+    from workbench.generate.teachers import TeacherSpec
+
+    assert str(TeacherSpec.parse("qwen-coder-1.5b")) == "llamacpp:qwen-coder-1.5b?mode=chat"
     absent = replace(models.QWEN_CODER_PARTS, package="wbtest-absent-part{n}")
     monkeypatch.setattr(models, "QWEN_CODER_PARTS", absent)
     with pytest.raises(models.ModelFileError, match=r"qwen2.5-coder-1.5b-instruct: .*22 are not installed.*"

@@ -10,7 +10,7 @@ Example:
     >>> from workbench.tasks import Label, VarietySpec
     >>> lab = Label(name="billing_issue", description="duplicate charges; refunds of a charge")
     >>> [direction(VarietySpec(), lab, i) for i in (0, 3)]
-    ['very short, 2 to 6 words, like a search query; casual, all lowercase, little punctuation', 'very short, 2 to 6 words, like a search query; about this case: duplicate charges']
+    ['short, 4 to 8 words, as typed in a chat box; casual, all lowercase, little punctuation', 'short, 4 to 8 words, as typed in a chat box; about this case: duplicate charges']
     >>> direction(VarietySpec(enabled=False), lab, 0) is None
     True
 """
