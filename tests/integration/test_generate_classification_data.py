@@ -28,6 +28,10 @@ def test_generate_saves_a_balanced_versioned_dataset_with_a_manifest():
     assert c["prompts"] >= 10 and c["parsed"] >= c["valid"] >= c["kept"] == 20
     assert c["parsed"] == sum(c["rejected"].values()) + c["surplus"] + c["kept"]  # every item accounted for
     assert c["per_label"] == {lab: 2 for lab in labels}
+    critic = m.critic  # the label-consistency critic judged every candidate; its failures were dropped
+    assert critic.checked == critic.passed + critic.failed
+    assert critic.dropped == critic.failed == c["rejected"].get("critic", 0)
+    assert {"critic_margin", "critic_vote", "critic_pass"} <= set(rows.column_names) and all(rows["critic_pass"])
     assert m["teacher"] == "llamacpp:gemma3-270m?mode=completion"
     assert set(m["template_hashes"]) == {"generate", "generate_chat"}
     assert m["tokens"]["completion"] > 0 and m["wall_seconds"] > 0 and m["parent_version"] is None

@@ -28,7 +28,8 @@ def _rows(spec, extra: int = 0) -> list[dict]:
         text = ex["text"] if i < len(base) else f"{ex['text']} (asked again, #{i})"
         label = ex["label"] if i % 7 else spec.label_names[(spec.label_names.index(ex["label"]) + 1) % 10]
         rows.append({"id": record_id(label, text), "text": text, "label": label, "max_similarity": 0.5,
-                     "chars": len(text), "template": "t:abc", "teacher": "llamacpp:gemma3-270m"})
+                     "chars": len(text), "template": "t:abc", "teacher": "llamacpp:gemma3-270m",
+                     "critic_margin": 0.5 if i % 7 else -0.5, "critic_pass": bool(i % 7)})  # the critic's columns
     return rows
 
 
@@ -64,6 +65,9 @@ def test_push_review_pull_with_two_reviewers(argilla_env):
     assert record.suggestions["label"].agent == "llamacpp:gemma3-270m"
     assert 0.0 <= record.suggestions["label"].score <= 1.0 and len(record.vectors["minilm"]) == 384
     assert record.metadata["version"] in ("v001", "v002")
+    doubted = dataset.records(query=rg.Query(filter=rg.Filter(("metadata.critic", "==", "review_first"))))
+    pushed = _rows(spec, extra=10)  # both versions' rows
+    assert {r.id for r in doubted} == {r["id"] for r in pushed if not r["critic_pass"]}  # Generate's critic's doubts
 
     users = {}
     for name in ("ana", "ben"):

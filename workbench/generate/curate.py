@@ -103,6 +103,8 @@ class ListCurator:
                     rejected["critic"] += critic_counts["dropped"]
             for row, _ in rows:
                 kept[row.get("label")].append(row)
+            for label_rows in kept.values():  # a label's target takes the rows that passed first (action 'review')
+                label_rows.sort(key=lambda r: r.get("critic_pass") is False)
         if self.critic_spec is not None:
             counts["critic"] = critic_counts if cands else self._critic_counts([])
         counts["valid"] = counts["parsed"] - sum(v for k, v in rejected.items()

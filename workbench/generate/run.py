@@ -97,7 +97,8 @@ class GenerateResult:
                 "kept": c.kept, "rejected": sum((c.rejected or {}).values()),
                 "per_label": c.per_label, "rows": m.total_rows,
                 "parent_version": m.parent_version if m.plan else None, "reused": self.reused,
-                "resumed": self.resumed, "run_dir": str(self.run_dir)}
+                "resumed": self.resumed, "run_dir": str(self.run_dir),
+                "critic": m.critic.model_dump(exclude_none=True) if m.critic else None}
 
     def _repr_html_(self) -> str:
         note = " (already generated: the same command returns the saved version)" if self.reused else ""

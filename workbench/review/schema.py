@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 VECTOR_NAME = "minilm"
 VECTOR_DIM = 384
 # ``source`` tells reviewers a real message (the team's own log, labelled by the student) from a
-# teacher's synthetic one; ``confidence`` is the student's calibrated confidence, to sort by.
+# teacher's synthetic one; ``confidence`` is the student's calibrated confidence, to sort by;
+# ``critic`` ("passed" / "review_first") and ``critic_margin`` are Generate's critic's verdict.
 METADATA = {"teacher": "terms", "template": "terms", "version": "terms", "similarity": "float", "length": "integer",
-            "source": "terms", "confidence": "float"}
+            "source": "terms", "confidence": "float", "critic": "terms", "critic_margin": "float"}
 
 
 class ReviewError(WorkbenchError, RuntimeError):

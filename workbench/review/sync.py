@@ -160,6 +160,9 @@ def _records(spec: TaskSpec, rows: list[dict], version: str, teacher: str, progr
             suggestion = rg.Suggestion(question, row["output"], agent=agent)
         metadata = {"source": "synthetic", "teacher": teacher, "template": row.get("template", ""), "version": version,
                     "similarity": float(row.get("max_similarity") or 0.0), "length": int(row.get("chars") or 0)}
+        if row.get("critic_pass") is not None:  # sort or filter the rows the critic doubts to the top
+            metadata.update(critic="passed" if row["critic_pass"] else "review_first",
+                            critic_margin=float(row["critic_margin"]))
         records.append(rg.Record(id=row["id"], fields={f: row[f] for f in text_fields(spec)}, metadata=metadata,
                                  suggestions=[suggestion], vectors={VECTOR_NAME: vector.tolist()}))
     return records

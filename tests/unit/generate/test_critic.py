@@ -79,7 +79,7 @@ def test_curation_drops_or_flags_failed_rows_and_counts_them(planted, action):
     right = next(t for t, w, tr in zip(texts, intended, truth) if w == tr == label)
     wrong = texts[1]
     cur = ListCurator(spec, embed, continuation=True, critic=CriticSpec(action=action))
-    kept, counts = cur.curate([_entry(spec, [right, wrong], label)])
+    kept, counts = cur.curate([_entry(spec, [wrong, right], label)])  # the passing row comes first all the same
     rows = kept[label]
     assert rows[0]["text"] == right and rows[0]["critic_pass"] is True and rows[0]["critic_vote"] == label
     assert rows[0]["critic_margin"] > 0.5 and "critic_logprob" not in rows[0]
