@@ -47,7 +47,7 @@ class DatasetLineage(JsonRecord):
 class Hyperparameters(JsonRecord):
     """Everything that decided the model (``hyperparameters``); in the order the card lists them."""
 
-    method: Literal["lora", "full"]
+    method: Literal["lora", "full", "setfit"]
     epochs: int
     learning_rate: float
     batch_size: int = Field(description="Per-step batch asked for (on a CPU); see effective_batch_size.")
@@ -63,6 +63,9 @@ class Hyperparameters(JsonRecord):
     train_on_seeds: bool | None = Field(None, description="Task seed examples added to the training rows.")
     real_weight: int | None = Field(None, description="Times a reviewed real message counts (data with real rows).")
     pseudo_labels: str | None = Field(None, description="The pseudo-label version added, weighted like synthetic rows.")
+    setfit_iterations: int | None = Field(None, description="SetFit runs only: pairs per training row = 2 x this.")
+    head_c: float | None = Field(None, description="SetFit runs only: the logistic-regression head's inverse "
+                                 "regularisation strength C.")
     lora_r: int | None = Field(None, description="LoRA runs only.")
     lora_alpha: int | None = Field(None, description="LoRA runs only.")
     lora_dropout: float | None = Field(None, description="LoRA runs only.")
@@ -88,7 +91,8 @@ class RunInfo(JsonRecord):
     task: str
     type: Literal["classification", "generation"] = Field(description="The task's type.")
     objective: Literal["classify", "sft"] = Field(description="Sequence classification, or answer-only SFT.")
-    method: Literal["lora", "full"]
+    method: Literal["lora", "full", "setfit"] = Field(description="'lora', 'full' or 'setfit' (contrastive "
+                                                      "encoder tuning, then a logistic-regression head).")
     run_id: str = Field(description="<student>-<kind>-<version>-<hash of everything that decides the model>.")
     run_dir: str = Field(description="The run folder when it was trained.")
     student: str = Field(description="Student name (or local folder) as resolved.")
