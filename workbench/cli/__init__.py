@@ -125,7 +125,8 @@ def train(
                                           "(the task's seeds alone); default: latest reviewed, else latest synthetic."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs"
                                          + _limits(TrainConfig, "epochs") + "."),
-    method: str = typer.Option("lora", "--method", help="lora, or full (encoders only)."),
+    method: str = typer.Option("lora", "--method", help="lora, full (encoders only) or setfit (encoders: contrastive "
+                                "tuning + a regression head)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after N optimizer steps (a quick look; "
                                             + limits(TrainConfig, "max_steps") + ")."),
     seed: int = typer.Option(0, "--seed", help="Same config and seed, same model" + _limits(TrainConfig, "seed") + "."),

@@ -62,7 +62,7 @@ def render_card(run: RunInfo) -> str:
     metrics = run.metrics
     front = "\n".join(["---", "library_name: transformers", f"base_model: {run.student_path}",
                        f"pipeline_tag: {'text-classification' if run.objective == 'classify' else 'text-generation'}",
-                       "tags: [slm-workbench, " + ("lora" if run.method == "lora" else "full-fine-tune") + "]",
+                       "tags: [slm-workbench, " + {"lora": "lora", "setfit": "setfit"}.get(run.method, "full-fine-tune") + "]",
                        "---"])
     usage = (f"from workbench.train import load_student\n"
              f"student = load_student({run.run_dir!r})\n"

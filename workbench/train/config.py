@@ -63,12 +63,17 @@ class TrainConfig(BaseModel):
     dataset: str | None = Field(None, description="'reviewed/v002', 'synthetic/v001', 'v001', or 'seeds' (the "
                                 "task's seed examples alone: the seeds-only control); default: latest reviewed "
                                 "version, else latest synthetic.")
-    method: Literal["lora", "full"] = Field("lora", description="'full' fine-tunes every weight (encoders only).")
+    method: Literal["lora", "full", "setfit"] = Field("lora", description="'full' fine-tunes every weight (encoders "
+                                                      "only); 'setfit' tunes a sentence encoder contrastively on "
+                                                      "pairs of rows, then fits a logistic-regression head "
+                                                      "(encoders only; workbench/train/contrastive.py).")
     epochs: int | None = Field(None, ge=1, le=100,
                                description="Passes over the training rows; default the task's train.epochs.")
     learning_rate: float | None = Field(None, gt=0, le=1,
                                         description="Peak learning rate; default the task's train.learning_rate.")
     batch_size: int | None = Field(None, ge=1, le=4096, description="Per-step batch on CPU; multiplied on a GPU.")
+    setfit_iterations: int | None = Field(None, ge=1, le=100, description="SetFit: pairs drawn per training row "
+                                          "(one like it, one of another label) = 2 x this; default 2.")
     lora_r: int | None = Field(None, ge=1, le=256, description="LoRA rank; default the task's train.lora_r.")
     lora_alpha: int | None = Field(None, ge=1, le=1024, description="Default 2 x lora_r.")
     # 0 by default: with dropout, peft copies the input of every adapted layer, which on

@@ -71,7 +71,7 @@ class DatasetLineage(JsonRecord):
 class Hyperparameters(JsonRecord):
     """Everything that decided the model (``hyperparameters``); in the order the card lists them."""
 
-    method: Literal["lora", "full"]
+    method: Literal["lora", "full", "setfit"]
     epochs: int
     learning_rate: float
     batch_size: int = Field(description="Per-step batch asked for (on a CPU); see effective_batch_size.")
@@ -90,6 +90,9 @@ class Hyperparameters(JsonRecord):
     max_synthetic_per_real: float | None = Field(None, description="Synthetic rows per real row of a label at "
                                                  "most (0 or None: no cap).")
     pseudo_labels: str | None = Field(None, description="The pseudo-label version added, weighted like synthetic rows.")
+    setfit_iterations: int | None = Field(None, description="SetFit runs only: pairs per training row = 2 x this.")
+    head_c: float | None = Field(None, description="SetFit runs only: the logistic-regression head's inverse "
+                                 "regularisation strength C.")
     lora_r: int | None = Field(None, description="LoRA runs only.")
     lora_alpha: int | None = Field(None, description="LoRA runs only.")
     lora_dropout: float | None = Field(None, description="LoRA runs only.")
@@ -121,7 +124,8 @@ class RunInfo(JsonRecord):
     task: str
     type: Literal["classification", "generation"] = Field(description="The task's type.")
     objective: Literal["classify", "sft"] = Field(description="Sequence classification, or answer-only SFT.")
-    method: Literal["lora", "full"]
+    method: Literal["lora", "full", "setfit"] = Field(description="'lora', 'full' or 'setfit' (contrastive "
+                                                      "encoder tuning, then a logistic-regression head).")
     run_id: str = Field(description="<student>-<kind>-<version>-<hash of everything that decides the model>.")
     run_dir: str = Field(description="The run folder when it was trained.")
     student: str = Field(description="Student name (or local folder) as resolved.")

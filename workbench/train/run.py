@@ -53,6 +53,7 @@ from workbench.train.data import (SEEDS_ONLY, TrainDataError, add_pseudo_labels,
 from workbench.train.hardware import HardwareChoice
 from workbench.train.info import STAGE, DatasetLineage, RunInfo
 from workbench.train.mix import mix_rows
+from workbench.train.parts import Fitted
 from workbench.train.students import resolve_student
 
 DEFAULT_MAX_LENGTH = {"classify": 128, "sft": 384}
@@ -131,6 +132,10 @@ def last_checkpoint(folder: Path) -> Path | None:
 def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
     d = spec.train
     r = cfg.lora_r or d.lora_r
+    if cfg.method == "setfit":  # the task's epochs and learning rate are LoRA's; SetFit has its own defaults
+        from workbench.train.contrastive import SETFIT_DEFAULTS as d_fit
+
+        d = d.model_copy(update={"epochs": d_fit["epochs"], "learning_rate": d_fit["learning_rate"]})
     hp = {"method": cfg.method, "epochs": cfg.epochs or d.epochs, "learning_rate": cfg.learning_rate or d.learning_rate,
           "batch_size": cfg.batch_size or d.batch_size,
           "validation_fraction": d.validation_fraction if cfg.validation_fraction is None else cfg.validation_fraction,
@@ -143,6 +148,8 @@ def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
           else cfg.max_synthetic_per_real}
     if cfg.method == "lora":
         hp.update(lora_r=r, lora_alpha=cfg.lora_alpha or 2 * r, lora_dropout=cfg.lora_dropout)
+    if cfg.method == "setfit":
+        hp.update(setfit_iterations=cfg.setfit_iterations or d_fit["setfit_iterations"], head_c=d_fit["head_c"])
     return hp
 
 
@@ -156,6 +163,10 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
     spec = load_task(cfg.task)
     student = resolve_student(cfg.student or spec.train.student)
     objective = "classify" if spec.type == "classification" else "sft"
+    if cfg.method == "setfit" and (student.decoder or objective != "classify"):
+        from workbench.train.contrastive import setfit_refusal
+
+        raise ConfigError(setfit_refusal(student.name, spec.name, student.decoder))
     if objective == "sft" and not student.decoder:
         raise ConfigError(f"student {student.name!r} is an encoder and cannot generate text for the generation task "
                           f"{spec.name!r}; use a decoder: {', '.join(m.student for m in models_for('student') if m.decoder)}")
@@ -194,11 +205,11 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
 def _train(cfg: TrainConfig, spec, student, objective: str, lineage: DatasetLineage, data, hp: dict[str, Any],
            run_dir: Path, started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
     """The training run itself, under the run lock: train, evaluate, export, write run.json last."""
-    from transformers import EarlyStoppingCallback, PrinterCallback, set_seed
+    from transformers import set_seed
 
     from workbench.train.hardware import choose_hardware
     from workbench.train.lora import trainable_parameters
-    from workbench.train.parts import trainer_builder
+    from workbench.train.parts import METHODS, method_fitter
     from workbench.train.tracking import RunTracker
 
     hardware = choose_hardware(cfg.device, hp["batch_size"])
@@ -209,27 +220,16 @@ def _train(cfg: TrainConfig, spec, student, objective: str, lineage: DatasetLine
     train_rows, val_rows = mix.train, mix.validation
     set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
     path = student.path()
-    parts = trainer_builder(objective)(spec, path, hp, train_rows, val_rows)
-    train_ds, val_ds = parts.train_dataset, parts.eval_dataset
-    if len(train_ds) == 0:
-        raise TrainDataError(f"no training rows fit max_length={hp['max_length']}; raise max_length")
-
-    args = _training_args(cfg, hp, hardware, run_dir, len(train_ds), val_ds is not None, parts.eval_loss_only)
     tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress, on_log)
-    callbacks = [tracker] + ([EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else [])
-    trainer = parts.trainer_class(model=parts.model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-                                  data_collator=parts.collator, processing_class=parts.tokenizer,
-                                  callbacks=callbacks, **parts.trainer_kwargs)
-    trainer.remove_callback(PrinterCallback)  # RunTracker shows progress; no dict printed per log line
-    resume = last_checkpoint(run_dir / "checkpoints")
-    _trim_log(run_dir, resume)
-    train_out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    # Quality figures only: timings of the final evaluation say nothing about the model.
-    metrics = {k: round(v, 6) for k, v in trainer.evaluate().items() if isinstance(v, (int, float))
-               and "runtime" not in k and "per_second" not in k} if val_ds is not None else {}
+    if cfg.method in METHODS:  # its own library's loop, no checkpoints: a killed run starts again
+        _trim_log(run_dir, None)
+        fitted = method_fitter(cfg.method)(spec, path, hp, train_rows, val_rows, hardware, tracker)
+    else:
+        fitted = _fit_with_trainer(cfg, spec, objective, path, hp, hardware, train_rows, val_rows, run_dir, tracker)
+    metrics = fitted.metrics
 
-    trainable, total_params = trainable_parameters(trainer.model)
-    _export(trainer.model, parts.tokenizer, run_dir, cfg.method)
+    trainable, total_params = trainable_parameters(fitted.model)
+    _export(fitted.model, fitted.tokenizer, run_dir, cfg.method)
     if objective == "classify":
         from workbench.train.scope import fit_scope
 
@@ -238,21 +238,20 @@ def _train(cfg: TrainConfig, spec, student, objective: str, lineage: DatasetLine
             metrics.update({"out_of_scope_threshold": round(scope.threshold, 6),
                             "out_of_scope_validation_in_scope_loss": round(scope.validation_in_scope_loss, 6)})
     dropped = {**data.dropped, **mix.dropped,
-               **({"too_long": parts.dropped_too_long} if parts.dropped_too_long else {})}
+               **({"too_long": fitted.dropped_too_long} if fitted.dropped_too_long else {})}
     info = RunInfo(
         task=spec.name, type=spec.type, objective=objective, method=cfg.method, run_id=run_dir.name,
         run_dir=str(run_dir), student=student.name, student_path=str(path),
-        labels=spec.label_names if objective == "classify" else None, pooling=parts.pooling,
+        labels=spec.label_names if objective == "classify" else None, pooling=fitted.pooling,
         dataset=lineage, spec_hash=spec.spec_hash(),
         hyperparameters={**hp, "effective_batch_size": hardware.batch_size},
-        rows={"train": len(train_ds), "validation": len(val_ds) if val_ds is not None else 0,
+        rows={"train": fitted.train_rows, "validation": fitted.validation_rows,
               "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None,
               "validation_source": mix.validation_source, "real_in_training": mix.real,
               "synthetic_in_training": mix.synthetic,
               **({"real": len(data.real)} if data.real else {}),
               **({"pseudo_labelled": data.pseudo_labelled} if hp.get("pseudo_labels") else {})},
-        metrics=metrics, train={k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
-        steps=trainer.state.global_step, resumed_from_step=int(resume.name.split("-")[-1]) if resume else None,
+        metrics=metrics, train=fitted.train_metrics, steps=fitted.steps, resumed_from_step=fitted.resumed_from_step,
         trainable_parameters=trainable, total_parameters=total_params, hardware=hardware.to_dict(),
         wall_seconds=round(time.perf_counter() - started, 1),
         finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), workbench_version=__version__)
@@ -266,6 +265,40 @@ def _train(cfg: TrainConfig, spec, student, objective: str, lineage: DatasetLine
     tmp.write_text(json.dumps(info.to_json_dict(), indent=2, default=str))
     tmp.replace(run_dir / "run.json")  # last: its presence means the run is complete and frozen
     return TrainResult(run_dir, info, steps_this_run=tracker.steps_this_process)
+
+
+def _fit_with_trainer(cfg: TrainConfig, spec, objective: str, path: Path, hp: dict[str, Any],
+                      hardware: HardwareChoice, train_rows: list[dict], val_rows: list[dict], run_dir: Path,
+                      tracker) -> Fitted:
+    """LoRA or full fine-tuning with the transformers Trainer: the objective's parts, early
+    stopping on validation loss, resumed from the last complete checkpoint."""
+    from transformers import EarlyStoppingCallback, PrinterCallback
+
+    from workbench.train.parts import trainer_builder
+
+    parts = trainer_builder(objective)(spec, path, hp, train_rows, val_rows)
+    train_ds, val_ds = parts.train_dataset, parts.eval_dataset
+    if len(train_ds) == 0:
+        raise TrainDataError(f"no training rows fit max_length={hp['max_length']}; raise max_length")
+
+    args = _training_args(cfg, hp, hardware, run_dir, len(train_ds), val_ds is not None, parts.eval_loss_only)
+    callbacks = [tracker] + ([EarlyStoppingCallback(cfg.early_stopping_patience)] if val_ds is not None else [])
+    trainer = parts.trainer_class(model=parts.model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+                                  data_collator=parts.collator, processing_class=parts.tokenizer,
+                                  callbacks=callbacks, **parts.trainer_kwargs)
+    trainer.remove_callback(PrinterCallback)  # RunTracker shows progress; no dict printed per log line
+    resume = last_checkpoint(run_dir / "checkpoints")
+    _trim_log(run_dir, resume)
+    train_out = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    # Quality figures only: timings of the final evaluation say nothing about the model.
+    metrics = {k: round(v, 6) for k, v in trainer.evaluate().items() if isinstance(v, (int, float))
+               and "runtime" not in k and "per_second" not in k} if val_ds is not None else {}
+    return Fitted(model=trainer.model, tokenizer=parts.tokenizer, metrics=metrics,
+                  train_metrics={k: v for k, v in train_out.metrics.items() if isinstance(v, (int, float))},
+                  steps=trainer.state.global_step, train_rows=len(train_ds),
+                  validation_rows=len(val_ds) if val_ds is not None else 0, pooling=parts.pooling,
+                  resumed_from_step=int(resume.name.split("-")[-1]) if resume else None,
+                  dropped_too_long=parts.dropped_too_long)
 
 
 def _training_args(cfg: TrainConfig, hp: dict[str, Any], hardware: HardwareChoice, run_dir: Path, train_rows: int,

@@ -98,7 +98,8 @@ class RunTracker(TrainerCallback):
             self.bar.update(state.global_step - self.bar.n)
 
     def on_log(self, args, state, control, logs=None, **kwargs):
-        logs = {k: v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
+        # SetFit's trainer logs its contrastive loss as embedding_loss: the same curve, one name
+        logs = {k.replace("embedding_loss", "loss"): v for k, v in (logs or {}).items() if isinstance(v, (int, float))}
         if not logs:
             return
         entry = {"step": state.global_step, "epoch": round(state.epoch or 0.0, 4), **logs}
