@@ -1,19 +1,15 @@
 """User story: a skeptic reads the report and sees what the synthetic data is worth.
 
-One tiny MiniLM run on a synthetic version (a few steps, short rows); the evaluation trains its
-seeds-only control with the same hyperparameters, scores it and ``seeds_lr`` beside it, and the
-report's first line is the paired difference with its 95% interval. A second evaluation from
-the CLI reuses the frozen control (no new run) and, with ``--seeds 2``, trains one more seed of
-each and reports mean ± sd.
+One tiny MiniLM run on a synthetic version (2 steps, short rows); the evaluation (``seeds=2``)
+trains its seeds-only control with the same hyperparameters and one more training seed of each,
+scores them and ``seeds_lr`` beside them; the report's first line is the paired difference with
+its 95% interval.
 """
-
-import json
 
 import pytest
 from typer.testing import CliRunner
 
 from workbench.evaluate import EvaluateConfig, run_evaluate
-from workbench.settings import get_settings
 from workbench.store import save_version
 from workbench.tasks import load_task
 from workbench.train import TrainConfig, run_train
@@ -22,7 +18,7 @@ from workbench.train.info import RunInfo
 pytestmark = pytest.mark.slow
 
 TASK = "support_intents"
-TINY = dict(task=TASK, student="minilm-l6", max_steps=3, batch_size=8, max_length=32, learning_rate=3e-3,
+TINY = dict(task=TASK, student="minilm-l6", max_steps=2, batch_size=8, max_length=32, learning_rate=3e-3,
             progress=False)
 
 
@@ -36,7 +32,7 @@ def evaluated(module_home):
         spec = load_task(TASK)
         save_version(TASK, spec.seed_examples[::2], {"teacher": "seeds-as-synthetic"})
         trained = run_train(TrainConfig(**TINY))
-        result = run_evaluate(EvaluateConfig(task=TASK, strategies=["finetuned"], limit=20, eval_id="c1",
+        result = run_evaluate(EvaluateConfig(task=TASK, strategies=["finetuned"], limit=12, seeds=2, eval_id="c1",
                                              progress=False))
         yield result, trained, root
     torch.set_num_threads(threads)
@@ -53,7 +49,7 @@ def test_the_control_rows_sit_in_the_same_table(evaluated):
     assert names == [("seeds_lr", "minilm-l6"), ("finetuned", f"minilm-l6 ({trained.run_id})"),
                      ("finetuned", control.model)]
     run = RunInfo.read(trained.run_dir.parent / control.model.split("(")[1][:-1])
-    assert run.seeds_only and run.hyperparameters.max_steps == 3 and run.hyperparameters.max_length == 32
+    assert run.seeds_only and run.hyperparameters.max_steps == 2 and run.hyperparameters.max_length == 32
     assert result.focus.model == f"minilm-l6 ({trained.run_id})"  # the control is never the focus
     for r in result.rows:  # every metric with its interval around it
         for m in ("accuracy", "macro_f1"):
@@ -64,7 +60,7 @@ def test_the_control_rows_sit_in_the_same_table(evaluated):
 def test_the_first_line_is_the_synthetic_datas_worth_with_its_interval(evaluated):
     result, _, _ = evaluated
     w = result.worth
-    assert w.value is not None and w.low <= w.value <= w.high and w.heldout == 20
+    assert w.value is not None and w.low <= w.value <= w.high and w.heldout == 12 and w.seeds == 2
     first = result.report_md.read_text().splitlines()[0]
     assert first.startswith(f"**synthetic data: {w.value * 100:+.1f} macro-F1 over seeds only, 95% CI "
                             f"[{w.low * 100:+.1f}, {w.high * 100:+.1f}]")
@@ -76,22 +72,20 @@ def test_the_first_line_is_the_synthetic_datas_worth_with_its_interval(evaluated
     assert f"{result.rows[0]['macro_f1']:.3f} [{low:.3f}, {high:.3f}]" in md
 
 
-def test_a_second_evaluation_reuses_the_control_and_reports_training_seeds(evaluated, monkeypatch):
+def test_each_fine_tuned_cell_reports_mean_and_sd_over_its_training_seeds(evaluated):
+    result, trained, root = evaluated
+    seeds = {RunInfo.read(p.parent).hyperparameters.seed for p in _runs(root)}
+    assert len(_runs(root)) == 4 and seeds == {0, 1}  # focus and control, at seeds 0 and 1
+    for r in result.rows[1:]:
+        # two values, the first the row's own (seed 0): the mean sits sd / sqrt(2) from it
+        assert r.seeds == 2 and abs(r.macro_f1_mean - r.macro_f1) == pytest.approx(r.macro_f1_sd / 2 ** 0.5, abs=2e-4)
+    assert result.rows[0].seeds is None  # seeds_lr trains nothing
+    assert "macro-F1 mean ± sd" in result.report_md.read_text()
+    assert "over 2 training seeds" in result.headline
+
+
+def test_the_cli_takes_seeds_and_controls_and_bounds_them():
     from workbench.cli import app
 
-    result, trained, root = evaluated
-    monkeypatch.setenv("WORKBENCH_HOME", str(root / "home"))
-    monkeypatch.setenv("WORKBENCH_DATASETS_DIR", str(root / "datasets"))
-    get_settings.cache_clear()
-    before = _runs(root)
-    out = CliRunner().invoke(app, ["evaluate", "--task", TASK, "--strategies", "finetuned", "--students", "minilm-l6",
-                                   "--limit", "20", "--seeds", "2", "--json"])
-    assert out.exit_code == 0, out.output[-2000:]
-    d = json.loads(out.stdout.strip().splitlines()[-1])
-    assert d["headline"].startswith("synthetic data: ") and d["worth"]["seeds"] == 2
-    added = _runs(root) - before
-    assert len(added) == 2  # seed 1 of the focus run and of its control; the seed-0 control was reused
-    assert {RunInfo.read(p).hyperparameters.seed for p in added} == {1}
-    tuned = [r for r in d["rows"] if r["strategy"] == "finetuned"]
-    assert len(tuned) == 2 and all(r["seeds"] == 2 and r["macro_f1_sd"] >= 0 for r in tuned)
-    assert [r["strategy"] for r in d["rows"]] == ["seeds_lr", "finetuned", "finetuned"]
+    bad = CliRunner().invoke(app, ["evaluate", "--task", TASK, "--seeds", "0", "--no-controls"])
+    assert bad.exit_code == 2 and "seeds" in bad.output

@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,15 +42,30 @@ def is_seeds_only(info: RunInfo) -> bool:
 
 def focus_runs(task: str, objective: str) -> list[Path]:
     """The latest finished run with ``objective`` of each student of ``task``, seeds-only runs left
-    out: those are controls, and the newest run of a student is often the control just trained."""
-    latest: dict[str, tuple[str, Path]] = {}
-    for run_dir in train_runs(task):
-        info = RunInfo.read(run_dir)
-        if info.objective != objective or is_seeds_only(info):
-            continue
-        if info.student not in latest or info.finished >= latest[info.student][0]:
-            latest[info.student] = (info.finished, run_dir)
-    return [p for _, p in latest.values()]
+    out: those are controls, and the newest run of a student is often the control just trained.
+
+    Of runs that differ only in their training seed (``--seeds N`` trains them), the lowest seed
+    stands for them all: the evaluation after ``--seeds 3`` scores the same run as the one before.
+    """
+    infos = [(run_dir, RunInfo.read(run_dir)) for run_dir in train_runs(task)]
+    infos = [(d, i) for d, i in infos if i.objective == objective and not is_seeds_only(i)]
+    latest: dict[str, tuple[Path, RunInfo]] = {}
+    for run_dir, info in infos:
+        if info.student not in latest or info.finished >= latest[info.student][1].finished:
+            latest[info.student] = (run_dir, info)
+    chosen = []
+    for run_dir, info in latest.values():
+        twins = [(i.hyperparameters.seed, d.name, d) for d, i in infos if _but_seed(i) == _but_seed(info)]
+        chosen.append(min(twins)[2] if twins else run_dir)
+    return chosen
+
+
+def _but_seed(info: RunInfo) -> tuple:
+    """What decides a run except its training seed (and the batch the hardware chose)."""
+    hp = info.hyperparameters.model_dump(exclude={"seed", "effective_batch_size"})
+    ds = info.dataset
+    return info.student, info.spec_hash, ds.kind, ds.version, ds.data_sha256, json.dumps(hp, sort_keys=True,
+                                                                                          default=str)
 
 
 def retrain_config(run: Path, **changes: Any):

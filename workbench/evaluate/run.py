@@ -3,10 +3,15 @@
 ``run_evaluate`` is what the CLI, the panels, the notebooks and the tests all call. For
 each cell of the ladder (strategy x model, see :mod:`workbench.evaluate.ladder`) it
 loads the model, scores the held-out messages one at a time (the latency a user of a
-deployed model sees), and records quality, latency p50/p95, throughput, peak memory,
-parameters and size on disk (a :class:`~workbench.evaluate.cells.CellResult`). Then it
-recommends the smallest cell that meets the task's quality bar and lets the task type
-finish: the worst errors, the report under ``<home>/reports/<task>/<eval-id>/`` and, for
+deployed model sees), and records quality with its 95% bootstrap interval, latency p50/p95,
+throughput, peak memory, parameters and size on disk (a
+:class:`~workbench.evaluate.cells.CellResult`). Beside the fine-tuned runs it scores the
+controls (:mod:`workbench.evaluate.controls`: ``seeds_lr`` and each run's seeds-only twin,
+trained when missing) and measures what the synthetic data is worth, focus run minus its
+control by a paired bootstrap (:class:`~workbench.evaluate.worth.Worth`, the report's first
+line); with ``seeds > 1`` every fine-tuned cell is trained and scored at N training seeds.
+Then it recommends the smallest cell whose interval clears the task's quality bar and lets
+the task type finish: the worst errors, the report under ``<home>/reports/<task>/<eval-id>/`` and, for
 classification, a generation plan (``plan.yaml``) aimed at the errors of the fine-tuned
 student (or, with no fine-tuned student, of the recommended cell).
 

@@ -23,6 +23,12 @@ def test_focus_runs_leave_out_the_seeds_only_controls(make_run_info):
                                             finished="2026-12-01T11:00:00Z"))  # newer, but a control
     assert focus_runs("support_intents", "classify") == [tuned]
     assert focus_runs("support_intents", "sft") == []
+    # a later run at another training seed (--seeds N) does not move the focus; another config does
+    _run("minilm-l6-synthetic-v001-c", make_run_info(hyperparameters={"seed": 1}, finished="2026-12-01T12:00:00Z"))
+    assert focus_runs("support_intents", "classify") == [tuned]
+    newer = _run("minilm-l6-synthetic-v001-d", make_run_info(hyperparameters={"epochs": 9},
+                                                             finished="2026-12-01T13:00:00Z"))
+    assert focus_runs("support_intents", "classify") == [newer]
 
 
 def test_a_runs_config_is_rebuilt_from_its_run_json_with_changes(make_run_info):
