@@ -93,6 +93,10 @@ class TrainDefaults(_Strict):
     batch_size: int = Field(16, ge=1, le=4096)
     lora_r: int = Field(8, ge=1, le=256)
     validation_fraction: float = Field(0.1, ge=0.0, lt=1.0)
+    # Training mix (workbench/train/mix.py; TrainConfig's docstring says why these defaults).
+    seed_weight: int = Field(2, ge=1, le=10, description="Times each seed counts against one synthetic row.")
+    max_synthetic_per_real: float | None = Field(2.33, ge=0, le=1000, description="Synthetic rows per real row "
+                                                 "of a label at most; 0 or null: no cap.")
 
 
 class QualityBar(_Strict):

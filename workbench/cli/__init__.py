@@ -119,8 +119,8 @@ def train(
     task: str = typer.Option(..., "--task", "-t", help="Task name or path to task.yaml."),
     student: Optional[str] = typer.Option(None, "--student", "-s", help=f"{', '.join(student_names())} or a local "
                                           "Hugging Face model folder; default: the task's train.student."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001 or v001; default: "
-                                          "latest reviewed version, else latest synthetic."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="reviewed/v002, synthetic/v001, v001, or seeds "
+                                          "(the task's seeds alone); default: latest reviewed, else latest synthetic."),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Default: the task's train.epochs"
                                          + _limits(TrainConfig, "epochs") + "."),
     method: str = typer.Option("lora", "--method", help="lora, full (encoders only) or setfit (encoders: contrastive "
@@ -130,13 +130,20 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Same config and seed, same model" + _limits(TrainConfig, "seed") + "."),
     pseudo_labels: bool = typer.Option(False, "--pseudo-labels", help="Add the latest pseudo-labelled pool messages "
                                        "(`workbench label --pseudo-labels`)."),
+    seed_weight: Optional[int] = typer.Option(None, "--seed-weight", help="Times each seed counts against a synthetic "
+                                              "row; default the task's train.seed_weight"
+                                              + _limits(TrainConfig, "seed_weight") + "."),
+    max_synthetic_per_real: Optional[float] = typer.Option(
+        None, "--max-synthetic-per-real", help="Per label, synthetic rows at most this many times the real ones "
+        "(0: no cap); default the task's train.max_synthetic_per_real."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
-    """Fine-tune a student on a dataset version; the same command resumes after a kill."""
+    """Fine-tune a student on a dataset version (or the seeds alone); the same command resumes after a kill."""
     from workbench.train import run_train
 
     result = run_train(_config(TrainConfig, task=task, student=student, dataset=dataset, epochs=epochs, method=method,
-                                   max_steps=max_steps, seed=seed, pseudo_labels=pseudo_labels))
+                                   max_steps=max_steps, seed=seed, pseudo_labels=pseudo_labels,
+                                   seed_weight=seed_weight, max_synthetic_per_real=max_synthetic_per_real))
     d = result.to_dict()
     how = "already trained by this same command; returning the frozen run" if result.reused else "trained"
     scores = ", ".join(f"{k.removeprefix('eval_')} {v:.3f}" for k, v in d["metrics"].items()

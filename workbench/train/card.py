@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.train.info import RunInfo
+from workbench.train.mix import ALL_ROWS, WARNING
 
 
 def _table(rows: dict[str, Any]) -> str:
@@ -29,7 +30,8 @@ def render_card(run: RunInfo) -> str:
     """Markdown for a finished run."""
     ds, rows = run.dataset, run.rows
     lineage = {
-        "dataset": f"{run.task}/{ds.kind}/{ds.version}",
+        "dataset": (f"seeds only: the seed examples of {run.task} (seeds hash {ds.version})" if run.seeds_only
+                    else f"{run.task}/{ds.kind}/{ds.version}"),
         "dataset path": ds.path,
         "dataset data_sha256": ds.data_sha256,
         "dataset parent version": ds.parent_version,
@@ -41,6 +43,17 @@ def render_card(run: RunInfo) -> str:
         "rows dropped": rows.dropped,
         "task seed examples added": rows.seeds_added,
     }
+    if rows.validation_source is not None:  # runs from before issue 14 do not say
+        lineage["validation_source"] = f"{rows.validation_source} ({rows.validation} rows)"
+        hp = run.hyperparameters
+        ratio = hp.max_synthetic_per_real
+        cap = f"at most {ratio:g} per real row of a label" if ratio else "no cap"
+        weighted = bool(rows.synthetic_in_training or rows.pseudo_labelled)
+        weights = (f"each seed counted {hp.seed_weight}x" + (f", each reviewed real message {hp.real_weight}x"
+                   if hp.real_weight else "")) if weighted else "not weighted: no synthetic rows to count against"
+        lineage["training mix (before weighting)"] = (
+            f"{rows.real_in_training} real rows ({weights}), {rows.synthetic_in_training} synthetic ({cap}; "
+            f"{rows.dropped.get('over_cap', 0)} over the cap left out)")
     if ds.pool_versions:  # real messages of the task's own log, labelled by a student and reviewed
         lineage["real messages from (pool versions)"] = ds.pool_versions
         lineage[f"reviewed real messages (each counted {run.hyperparameters.real_weight}x)"] = rows.real
@@ -66,6 +79,7 @@ def render_card(run: RunInfo) -> str:
         f"Run `{run.run_id}`, made by SLM Workbench {run.workbench_version} on "
         f"{run.finished}. A finished run is frozen: the same command returns it unchanged.",
         "## Lineage", _table(lineage),
+        *([f"**Warning:** {WARNING}."] if rows.validation_source == ALL_ROWS else []),
         "## Hyperparameters", _table(run.hyperparameters.to_json_dict()),
         "## Results (validation split)", _table(metrics) if metrics else "No validation split.",
         "## Run", _table({"wall time (s)": run.wall_seconds, "hardware": run.hardware,

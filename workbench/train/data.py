@@ -10,10 +10,14 @@ Example:
     >>> version = resolve_dataset(spec.name, "synthetic/v001")    # doctest: +SKIP
     >>> data = load_rows(version, spec)                           # doctest: +SKIP
     >>> train, val = split_rows(data.rows, 0.1, seed=0, stratify="label")   # doctest: +SKIP
+    >>> seed_rows(spec).rows[0]["label"] in spec.label_names    # dataset="seeds": the seeds alone
+    True
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 from collections import Counter
 from dataclasses import dataclass, field
@@ -31,6 +35,7 @@ class TrainDataError(WorkbenchError, ValueError):
 
 
 KINDS = ("reviewed", "synthetic")
+SEEDS_ONLY = "seeds"  # TrainConfig(dataset="seeds"): the task's seed examples alone, no dataset version
 PSEUDO_KIND = "pseudo"  # pool messages the student labelled itself (written by the label stage)
 
 
@@ -69,10 +74,11 @@ class TrainRows:
     pools: list[str] = field(default_factory=list)  # unlabeled-pool versions its real messages came from
     real: set[str] = field(default_factory=set)  # normalised texts of the reviewed real messages
     pseudo_labelled: int = 0  # pool messages the student labelled itself, added by add_pseudo_labels
+    pseudo_rows: list[dict[str, str]] = field(default_factory=list)  # those messages: they train, never validate
 
     @property
     def label_counts(self) -> dict[str, int]:
-        return dict(sorted(Counter(r["label"] for r in self.rows if "label" in r).items()))
+        return dict(sorted(Counter(r["label"] for r in self.rows + self.pseudo_rows if "label" in r).items()))
 
 
 def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
@@ -126,6 +132,29 @@ def load_rows(version: DatasetVersion, spec: TaskSpec) -> TrainRows:
     return result
 
 
+def seed_rows(spec: TaskSpec) -> TrainRows:
+    """The task's seed examples as the whole training data (``TrainConfig(dataset="seeds")``).
+
+    The control every evaluation needs: what the student learns from the real messages alone,
+    before any teacher wrote a row. Blank seeds and repeats are left out, as :func:`add_seeds` does.
+    """
+    rows, _ = add_seeds([], spec)
+    result = TrainRows(rows)
+    if not rows:
+        raise TrainDataError(f"task {spec.name!r} has no usable seed examples to train on; add some to its `seeds:`")
+    if spec.type == "classification" and len(result.label_counts) < 2:
+        only = next(iter(result.label_counts))
+        raise TrainDataError(f"the seeds of task {spec.name!r} have one label only ({only!r}); "
+                             "a classifier needs seeds of at least 2 labels: add seeds for the other labels")
+    return result
+
+
+def rows_hash(rows: list[dict[str, str]]) -> str:
+    """sha256 of rows (seeds, validation rows): the data hash of a seeds-only run, whose first 8 hex are
+    its 'version'."""
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
 def add_seeds(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str, str]], int]:
     """``rows`` plus the task's seed examples that are not among them already (nor held out).
 
@@ -151,8 +180,9 @@ def add_seeds(rows: list[dict[str, str]], spec: TaskSpec) -> tuple[list[dict[str
 
 
 def weigh_real(rows: list[dict[str, str]], real: set[str], times: int) -> list[dict[str, str]]:
-    """``rows`` with each reviewed real message repeated ``times`` times in all (training rows only:
-    a repeat in validation would only count the same answer twice)."""
+    """``rows`` with each row whose text is in ``real`` (a reviewed real message, a seed) repeated
+    ``times`` times in all (training rows only: a repeat in validation would only count the same
+    answer twice)."""
     column = "text" if rows and "text" in rows[0] else "input"
     return [r for r in rows for _ in range(times if _norm(r[column]) in real else 1)]
 
@@ -184,11 +214,14 @@ def prototype_texts(train_rows: list[dict[str, str]], spec: TaskSpec) -> dict[st
     return out
 
 
-def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
-               stratify: str | None = None) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def split_rows(rows: list[dict[str, str]], fraction: float, seed: int, stratify: str | None = None, *,
+               keep: int = 1, at_least: int = 0,
+               hold_one: bool = True) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """A seeded train/validation split; stratified by ``stratify`` so rare labels appear in both.
 
-    Labels with a single row stay in training (they cannot be in both sets).
+    Each group (label) keeps at least ``keep`` rows in training (a label with a single row stays
+    there: it cannot be in both sets) and gives ``at_least`` validation rows when it can spare
+    them. ``hold_one``: when no group gives any, one row is held out all the same.
     """
     # Not scikit-learn's train_test_split: it picks other rows for the same seed, and which
     # rows validate is what the training tests' loss curves rest on (issue 12 keeps every
@@ -203,11 +236,11 @@ def split_rows(rows: list[dict[str, str]], fraction: float, seed: int,
     for key in sorted(groups, key=str):
         group = groups[key][:]
         rng.shuffle(group)
-        n_val = int(round(len(group) * fraction)) if len(group) > 1 else 0
-        n_val = min(n_val, len(group) - 1)
+        n_val = max(at_least, int(round(len(group) * fraction))) if len(group) > keep else 0
+        n_val = min(n_val, len(group) - keep)
         val += group[:n_val]
         train += group[n_val:]
-    if not val:  # tiny sets: still hold one row out so early stopping has something to watch
+    if not val and hold_one:  # tiny sets: still hold one row out so early stopping has something to watch
         rng.shuffle(train)
         val, train = train[:1], train[1:]
     rng.shuffle(train)

@@ -24,7 +24,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from workbench.records import JsonRecord
-from workbench.store import run_folder
+from workbench.manifest import ReviewedManifest, SyntheticManifest
+from workbench.store import DatasetVersion, run_folder
+from workbench.tasks import TaskSpec
+from workbench.train.data import SEEDS_ONLY, TrainRows, rows_hash
 
 STAGE = "train"
 
@@ -32,8 +35,8 @@ STAGE = "train"
 class DatasetLineage(JsonRecord):
     """The dataset version the run trained on (``dataset``)."""
 
-    kind: str = Field(description="'synthetic' or 'reviewed'.")
-    version: str = Field(description="'v001' and up.")
+    kind: str = Field(description="'synthetic', 'reviewed', or 'seeds' (the task's seed examples alone).")
+    version: str = Field(description="'v001' and up; for 'seeds', the first 8 hex of the seeds' sha256.")
     path: str = Field(description="The version folder, as it was when the run trained.")
     data_sha256: str | None = Field(None, description="The version's data hash (its manifest's).")
     teacher: str | None = Field(None, description="The teacher, from the manifest or the rows (reviewed data).")
@@ -42,6 +45,27 @@ class DatasetLineage(JsonRecord):
     source_versions: list[str] | None = Field(None, description="Reviewed data: the synthetic versions it came from.")
     pool_versions: list[str] | None = Field(None, description="Reviewed data: the unlabeled-pool versions its real "
                                             "messages came from.")
+
+    @classmethod
+    def of_version(cls, version: DatasetVersion, data: TrainRows) -> "DatasetLineage":
+        """A dataset version and what its manifest (or its rows) say made it."""
+        manifest = version.manifest
+        synthetic, reviewed = isinstance(manifest, SyntheticManifest), isinstance(manifest, ReviewedManifest)
+        return cls(kind=version.kind, version=version.version, path=str(version.path),
+                   data_sha256=manifest.data_sha256,
+                   teacher=(manifest.teacher if synthetic else None) or ", ".join(data.teachers) or None,
+                   spec_hash=manifest.spec_hash, parent_version=manifest.parent_version,
+                   source_versions=(manifest.parent_synthetic_versions if reviewed else None) or data.sources or None,
+                   **({"pool_versions": data.pools} if data.pools else {}))
+
+    @classmethod
+    def of_seeds(cls, spec: TaskSpec, rows: list[dict[str, str]]) -> "DatasetLineage":
+        """A seeds-only run's data: kind 'seeds', the seeds' hash as its version (other seeds, another
+        run id), the seeds file (or the task.yaml holding them inline) as its path."""
+        sha = rows_hash(rows)
+        path = spec._resolve(spec.seeds) if isinstance(spec.seeds, str) else spec.folder / "task.yaml"
+        return cls(kind=SEEDS_ONLY, version=sha[:8], path=str(path), data_sha256=sha, teacher=None,
+                   spec_hash=spec.spec_hash(), parent_version=None, source_versions=None)
 
 
 class Hyperparameters(JsonRecord):
@@ -62,6 +86,9 @@ class Hyperparameters(JsonRecord):
     class_weights: bool = Field(description="Loss weighted by inverse label frequency (classification only).")
     train_on_seeds: bool | None = Field(None, description="Task seed examples added to the training rows.")
     real_weight: int | None = Field(None, description="Times a reviewed real message counts (data with real rows).")
+    seed_weight: int | None = Field(None, description="Times a seed counts against a synthetic row.")
+    max_synthetic_per_real: float | None = Field(None, description="Synthetic rows per real row of a label at "
+                                                 "most (0 or None: no cap).")
     pseudo_labels: str | None = Field(None, description="The pseudo-label version added, weighted like synthetic rows.")
     setfit_iterations: int | None = Field(None, description="SetFit runs only: pairs per training row = 2 x this.")
     head_c: float | None = Field(None, description="SetFit runs only: the logistic-regression head's inverse "
@@ -78,7 +105,13 @@ class RowCounts(JsonRecord):
     train: int
     validation: int
     seeds_added: int | None = Field(None, description="Task seed examples added to the training rows.")
-    dropped: dict[str, int] = Field(description="Rows left out, per reason (discarded, too_long, ...).")
+    dropped: dict[str, int] = Field(description="Rows left out, per reason (discarded, too_long, over_cap, "
+                                    "in_validation, ...).")
+    validation_source: str | None = Field(None, description="'validation file', 'real rows', 'all rows' (synthetic "
+                                          "ones included: a warning) or 'none' (workbench/train/mix.py).")
+    real_in_training: int | None = Field(None, description="Real rows (seeds, reviewed real messages) in training, "
+                                         "before weighting.")
+    synthetic_in_training: int | None = Field(None, description="Synthetic rows in training, after the cap.")
     label_counts: dict[str, int] | None = Field(None, description="Classification: rows per label.")
     real: int | None = Field(None, description="Reviewed real messages among the rows (before weighting).")
     pseudo_labelled: int | None = Field(None, description="Pool messages the student labelled itself "
@@ -115,6 +148,11 @@ class RunInfo(JsonRecord):
     wall_seconds: float = Field(description="Wall time of the process that finished the run.")
     finished: str = Field(description="UTC time the run finished (ISO 8601).")
     workbench_version: str
+
+    @property
+    def seeds_only(self) -> bool:
+        """Trained on the task's seed examples alone (``TrainConfig(dataset="seeds")``): the control run."""
+        return self.dataset.kind == SEEDS_ONLY
 
     @classmethod
     def read(cls, path: Path) -> "RunInfo":

@@ -1,7 +1,8 @@
 """The Train stage: a dataset version + a student -> a fine-tuned model with its card.
 
 ``run_train`` is what the CLI, the panels, the notebooks and the tests all call. It picks
-the data (latest reviewed version, else latest synthetic), splits off a validation set,
+the data (latest reviewed version, else latest synthetic; ``dataset="seeds"``: the task's seeds
+alone), chooses validation rows (real ones), caps and weighs the training mix (:mod:`workbench.train.mix`),
 trains LoRA (or full, for encoders) with the transformers Trainer, evaluates each epoch,
 stops early, and exports under ``<home>/runs/<task>/train/<run-id>/``:
 ``adapter/``, ``model/`` (merged, safetensors, with tokenizer), ``metrics.json``,
@@ -43,15 +44,15 @@ from workbench import __version__
 from workbench.errors import ConfigError
 from workbench.html import html_table
 from workbench.locks import run_lock
-from workbench.manifest import ReviewedManifest, SyntheticManifest
 from workbench.models import models_for
 from workbench.store import run_folder
 from workbench.tasks import load_task
 from workbench.train.config import TrainConfig
-from workbench.train.data import (TrainDataError, add_pseudo_labels, add_seeds, load_rows, resolve_dataset, split_rows,
-                                  weigh_real)
+from workbench.train.data import (SEEDS_ONLY, TrainDataError, add_pseudo_labels, add_seeds, load_rows, resolve_dataset,
+                                  rows_hash, seed_rows)
 from workbench.train.hardware import HardwareChoice
-from workbench.train.info import STAGE, RunInfo
+from workbench.train.info import STAGE, DatasetLineage, RunInfo
+from workbench.train.mix import mix_rows
 from workbench.train.parts import Fitted
 from workbench.train.students import resolve_student
 
@@ -141,7 +142,10 @@ def _hyperparameters(cfg: TrainConfig, spec, objective: str) -> dict[str, Any]:
           "max_length": cfg.max_length or DEFAULT_MAX_LENGTH[objective], "seed": cfg.seed,
           "max_steps": cfg.max_steps, "warmup_ratio": cfg.warmup_ratio, "weight_decay": cfg.weight_decay,
           "early_stopping_patience": cfg.early_stopping_patience, "checkpoint_every": cfg.checkpoint_every,
-          "class_weights": cfg.class_weights and objective == "classify", "train_on_seeds": cfg.train_on_seeds}
+          "class_weights": cfg.class_weights and objective == "classify", "train_on_seeds": cfg.train_on_seeds,
+          "seed_weight": cfg.seed_weight or d.seed_weight,
+          "max_synthetic_per_real": d.max_synthetic_per_real if cfg.max_synthetic_per_real is None
+          else cfg.max_synthetic_per_real}
     if cfg.method == "lora":
         hp.update(lora_r=r, lora_alpha=cfg.lora_alpha or 2 * r, lora_dropout=cfg.lora_dropout)
     if cfg.method == "setfit":
@@ -168,31 +172,39 @@ def run_train(cfg: TrainConfig, on_log: Callable[[dict], None] | None = None) ->
                           f"{spec.name!r}; use a decoder: {', '.join(m.student for m in models_for('student') if m.decoder)}")
     if cfg.method == "full" and student.decoder:
         raise ConfigError(f"method='full' is for encoders; train {student.name!r} with method='lora'")
-    version = resolve_dataset(spec.name, cfg.dataset)
-    data = load_rows(version, spec)
-    manifest = version.manifest
+    if cfg.dataset == SEEDS_ONLY:
+        data = seed_rows(spec)
+        lineage = DatasetLineage.of_seeds(spec, data.rows)
+    else:
+        version = resolve_dataset(spec.name, cfg.dataset)
+        data = load_rows(version, spec)
+        lineage = DatasetLineage.of_version(version, data)
     hp = _hyperparameters(cfg, spec, objective)
     pseudo = None
     if cfg.pseudo_labels:
         if objective != "classify":
             raise ConfigError("pseudo_labels: only classification tasks have them; train without pseudo_labels")
-        data.rows, pseudo, data.pseudo_labelled = add_pseudo_labels(data.rows, spec)
+        rows, pseudo, data.pseudo_labelled = add_pseudo_labels(data.rows, spec)
+        data.pseudo_rows = rows[len(data.rows):]
         hp["pseudo_labels"] = pseudo  # part of the run key: other pseudo-labels, another run
     if data.real:  # only then: a run key of data without real rows stays what it was
         hp["real_weight"] = cfg.real_weight
-    key = _run_key({"spec": spec.spec_hash(), "data": manifest.data_sha256, "student": student.name,
-                    "dataset": f"{version.kind}/{version.version}", "hp": hp, "device": cfg.device})
-    run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{version.kind}-{version.version}-{key}", create=True)
+    kind, name = lineage.kind, lineage.version
+    key_parts = {"spec": spec.spec_hash(), "data": lineage.data_sha256, "student": student.name,
+                 "dataset": f"{kind}/{name}", "hp": hp, "device": cfg.device}
+    if hp["validation_fraction"] > 0 and spec.validation_examples():  # other validation rows, another run
+        key_parts["validation"] = rows_hash(spec.validation_examples())
+    key = _run_key(key_parts)
+    run_dir = run_folder(spec.name, STAGE, f"{student.slug}-{kind}-{name}-{key}", create=True)
     with run_lock(spec.name, STAGE, run_dir.name):  # the same command started meanwhile waits here, then finds run.json
         if (run_dir / "run.json").is_file():  # frozen: a finished run is returned, never retrained
             return TrainResult(run_dir, RunInfo.read(run_dir), reused=True)
-        return _train(cfg, spec, student, objective, version, data, hp, run_dir, started, on_log)
+        return _train(cfg, spec, student, objective, lineage, data, hp, run_dir, started, on_log)
 
 
-def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: dict[str, Any], run_dir: Path,
-           started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
+def _train(cfg: TrainConfig, spec, student, objective: str, lineage: DatasetLineage, data, hp: dict[str, Any],
+           run_dir: Path, started: float, on_log: Callable[[dict], None] | None) -> TrainResult:
     """The training run itself, under the run lock: train, evaluate, export, write run.json last."""
-    manifest = version.manifest
     from transformers import set_seed
 
     from workbench.train.hardware import choose_hardware
@@ -202,10 +214,10 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
 
     hardware = choose_hardware(cfg.device, hp["batch_size"])
     rows, seeds_added = add_seeds(data.rows, spec) if cfg.train_on_seeds else (data.rows, 0)
-    train_rows, val_rows = split_rows(rows, hp["validation_fraction"], cfg.seed,
-                                      stratify="label" if objective == "classify" else None)
-    if data.real:
-        train_rows = weigh_real(train_rows, data.real, hp["real_weight"])
+    mix = mix_rows(rows, spec, fraction=hp["validation_fraction"], seed=cfg.seed,
+                   max_synthetic_per_real=hp["max_synthetic_per_real"], seed_weight=hp["seed_weight"],
+                   real=data.real, real_weight=hp.get("real_weight", 1), extra=data.pseudo_rows)
+    train_rows, val_rows = mix.train, mix.validation
     set_seed(cfg.seed)  # before the model: LoRA matrices and the new head are initialised from it
     path = student.path()
     tracker = RunTracker(run_dir, f"{spec.name} / {student.slug}", cfg.progress, on_log)
@@ -225,15 +237,18 @@ def _train(cfg: TrainConfig, spec, student, objective: str, version, data, hp: d
         if scope is not None:
             metrics.update({"out_of_scope_threshold": round(scope.threshold, 6),
                             "out_of_scope_validation_in_scope_loss": round(scope.validation_in_scope_loss, 6)})
-    dropped = {**data.dropped, **({"too_long": fitted.dropped_too_long} if fitted.dropped_too_long else {})}
+    dropped = {**data.dropped, **mix.dropped,
+               **({"too_long": fitted.dropped_too_long} if fitted.dropped_too_long else {})}
     info = RunInfo(
         task=spec.name, type=spec.type, objective=objective, method=cfg.method, run_id=run_dir.name,
         run_dir=str(run_dir), student=student.name, student_path=str(path),
         labels=spec.label_names if objective == "classify" else None, pooling=fitted.pooling,
-        dataset=_lineage(version, manifest, data), spec_hash=spec.spec_hash(),
+        dataset=lineage, spec_hash=spec.spec_hash(),
         hyperparameters={**hp, "effective_batch_size": hardware.batch_size},
         rows={"train": fitted.train_rows, "validation": fitted.validation_rows,
               "seeds_added": seeds_added, "dropped": dropped, "label_counts": data.label_counts or None,
+              "validation_source": mix.validation_source, "real_in_training": mix.real,
+              "synthetic_in_training": mix.synthetic,
               **({"real": len(data.real)} if data.real else {}),
               **({"pseudo_labelled": data.pseudo_labelled} if hp.get("pseudo_labels") else {})},
         metrics=metrics, train=fitted.train_metrics, steps=fitted.steps, resumed_from_step=fitted.resumed_from_step,
@@ -306,18 +321,6 @@ def _training_args(cfg: TrainConfig, hp: dict[str, Any], hardware: HardwareChoic
         disable_tqdm=True, use_cpu=hardware.device == "cpu", bf16=hardware.bf16, dataloader_pin_memory=hardware.device == "cuda",
         train_sampling_strategy="group_by_length", length_column_name="length", remove_unused_columns=False,
         label_names=["labels"], prediction_loss_only=loss_only)
-
-
-def _lineage(version, manifest, data) -> dict[str, Any]:
-    """run.json's ``dataset``: the version and what its manifest (or its rows) say made it."""
-    synthetic = isinstance(manifest, SyntheticManifest)
-    reviewed = isinstance(manifest, ReviewedManifest)
-    return {"kind": version.kind, "version": version.version, "path": str(version.path),
-            "data_sha256": manifest.data_sha256,
-            "teacher": (manifest.teacher if synthetic else None) or ", ".join(data.teachers) or None,
-            "spec_hash": manifest.spec_hash, "parent_version": manifest.parent_version,
-            "source_versions": (manifest.parent_synthetic_versions if reviewed else None) or data.sources or None,
-            **({"pool_versions": data.pools} if data.pools else {})}
 
 
 def _trim_log(run_dir: Path, resume: Path | None) -> None:

@@ -97,3 +97,20 @@ def test_seeds_join_the_training_rows_once_and_become_the_prototypes(spec):
     assert sorted(protos[label]) == sorted([rows[-1]["text"]] + [s["text"] for s in seeds[1:] if s["label"] == label])
     without = prototype_texts(_rows(spec, 2, ["billing_issue"]), spec)  # no seeds: the label's own rows
     assert without == {"billing_issue": ["message 0 about billing_issue", "message 1 about billing_issue"]}
+
+
+def test_seeds_only_data_is_the_seed_examples_for_both_objectives(spec, make_run_info):
+    from workbench.train.card import render_card
+    from workbench.train.data import SEEDS_ONLY, seed_rows, rows_hash
+    from workbench.train.info import RunInfo
+
+    data = seed_rows(spec)
+    assert data.rows == [{"text": r["text"], "label": r["label"]} for r in spec.seed_examples]
+    assert data.label_counts == {lab: 6 for lab in sorted(spec.label_names)}
+    replies = load_task("support_replies")
+    assert seed_rows(replies).rows == [{"input": r["input"], "output": r["output"]} for r in replies.seed_examples]
+    assert rows_hash(data.rows) != rows_hash(data.rows[1:])  # other seeds, another run id
+
+    info = RunInfo.parse(make_run_info(dataset={"kind": SEEDS_ONLY, "version": "1a2b3c4d", "teacher": None}))
+    assert info.seeds_only and not RunInfo.parse(make_run_info()).seeds_only
+    assert "| dataset | seeds only: the seed examples of support_intents (seeds hash 1a2b3c4d) |" in render_card(info)
