@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup argilla-env llama-tools teacher-qwen chromium demo test bench bench-generate bench-argilla bench-train bench-serve bench-active clean-home
+.PHONY: setup argilla-env llama-tools teacher-qwen chromium demo test bench bench-generate bench-argilla bench-train bench-serve bench-active bench-quality clean-home
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,7 +62,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # One command per benchmark; `make bench` runs them all. Results go to bench/RESULTS.md.
-bench: bench-generate bench-argilla bench-train bench-serve bench-active
+bench: bench-generate bench-argilla bench-train bench-serve bench-active bench-quality
 
 bench-generate: $(STAMP) teacher-qwen
 	$(PY) bench/generate.py
@@ -78,6 +78,10 @@ bench-serve: $(STAMP) llama-tools
 
 bench-active: $(STAMP)
 	$(PY) bench/active.py
+
+# Does the loop pay? Controls, today's loop and the new one, 3 training seeds (about an hour the first time).
+bench-quality: $(STAMP) $(QWEN_STAMP)
+	$(PY) bench/quality.py
 
 clean-home:
 	rm -rf .workbench
