@@ -240,11 +240,12 @@ def run_task(task: str, teachers: list[str], today: str | None, quick: bool, see
     arms = embed_controls(spec)
     wanted = [("seeds_only", configs(dataset="seeds"), {}),
               ("seeds_only_setfit", configs(dataset="seeds", method="setfit"), {})]
-    if today:
-        wanted.append((f"loop_today:{today}", configs(today_task, dataset=data["today"][0]), {"teacher": today}))
     for t in teachers:
-        wanted += [(f"loop_new:{t}", configs(dataset=data[t][0]), {"teacher": t}),
-                   (f"loop_new_setfit:{t}", configs(dataset=data[t][0], method="setfit"), {"teacher": t})]
+        wanted += [(f"loop_new_setfit:{t}", configs(dataset=data[t][0], method="setfit"), {"teacher": t}),
+                   (f"loop_new:{t}", configs(dataset=data[t][0]), {"teacher": t})]
+    if today:
+        wanted.append((f"loop_today:{today}", configs(today_task, dataset=data["today"][0], **TODAY["train"]),
+                       {"teacher": today}))
     for name, cfgs, facts in wanted:
         if only and name.split(":")[0] not in only and name not in only:
             continue

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from workbench.evaluate import EvaluateConfig, run_evaluate
-from workbench.evaluate.config import STRATEGIES
+from workbench.evaluate.generation import STRATEGIES
 from workbench.evaluate.metrics import chrf, rouge_l
 from workbench.review.agreement import cohen_kappa
 from workbench.settings import get_settings
@@ -130,7 +130,8 @@ def test_report_files_hold_the_table_plot_and_worst_replies(evaluated):
     md, page = result.report_md.read_text(), result.report_html.read_text()
     assert "| strategy | model | ROUGE-L | chrF | length ratio | judge | p50 ms |" in md
     for r in result.rows:
-        assert f"| {r['strategy']} | {r['model']} | {r['rouge_l']:.3f} |" in md
+        lo, hi = r["rouge_l_ci"]  # every metric with its 95% bootstrap interval
+        assert f"| {r['strategy']} | {r['model']} | {r['rouge_l']:.3f} [{lo:.3f}, {hi:.3f}] |" in md
         assert f"<td>{r['model']}</td>" in page
     assert result.recommendation.reason in md and "quality_latency.png" in page
     assert (out / "quality_latency.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

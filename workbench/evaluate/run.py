@@ -35,7 +35,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from workbench.evaluate.cells import Cell
-from workbench.evaluate.config import STRATEGIES, EvaluateConfig, EvaluateError
+from workbench.evaluate.config import EvaluateConfig, EvaluateError
 from workbench.evaluate.ladder import DEFAULT_STUDENTS, build_matrix, recommend
 from workbench.evaluate.result import EvaluateResult
 from workbench.evaluate.task_types import TASK_TYPES, task_type
