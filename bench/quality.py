@@ -141,8 +141,9 @@ def trained(spec, name: str, configs: list, facts: dict | None = None) -> Arm:
     for cfg in configs:
         result = run_train(cfg)
         student = load_student(result.run_dir, device="cpu")
-        arm.heldout.append(student.predict(held))
-        arm.validation.append(student.predict(val) if val else [])
+        # macro-F1 is the gate-free figure (as in evaluate): argmax, not predict's out_of_scope
+        arm.heldout.append([max(p, key=p.get) for p in student.predict_proba(held)])
+        arm.validation.append([max(p, key=p.get) for p in student.predict_proba(val)] if val else [])
         arm.facts.setdefault("runs", []).append(result.run_id)
         del student
     arm.facts["minutes"] = round((time.perf_counter() - started) / 60, 2)

@@ -81,6 +81,8 @@ def _accuracy(y: np.ndarray, p: np.ndarray) -> Statistic:
 
 
 def _macro_f1(y: np.ndarray, p: np.ndarray, n_labels: int) -> Statistic:
+    """Averaged over the first ``n_labels`` codes (the labels asked for) that occur; a prediction
+    outside them (``out_of_scope``, say) still counts against its row's true label."""
     def stat(idx: np.ndarray) -> np.ndarray:
         yt, yp = y[idx], p[idx]
         total = np.zeros(idx.shape[:-1])
@@ -97,9 +99,12 @@ def _macro_f1(y: np.ndarray, p: np.ndarray, n_labels: int) -> Statistic:
 
 
 def _encode(y_true: Sequence, preds: Sequence[Sequence], labels: Sequence | None) -> tuple[np.ndarray, list, int]:
+    """Integer codes, the given ``labels`` first; returns how many codes macro-F1 averages over:
+    the given labels (as scikit-learn's ``labels=``), else every label seen."""
     names = list(dict.fromkeys([*(labels or []), *y_true, *(x for p in preds for x in p)]))
     code = {lab: i for i, lab in enumerate(names)}
-    return (np.array([code[v] for v in y_true]), [np.array([code[v] for v in p]) for p in preds], len(names))
+    counted = len(dict.fromkeys(labels)) if labels else len(names)
+    return (np.array([code[v] for v in y_true]), [np.array([code[v] for v in p]) for p in preds], counted)
 
 
 def _statistic(metric: str | Callable, y: np.ndarray, p: np.ndarray, n_labels: int) -> Statistic:

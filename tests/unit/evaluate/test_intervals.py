@@ -79,3 +79,13 @@ def test_seed_means_pair_on_the_same_rows():
     assert d.value == pytest.approx(1 / 24) and d.low >= 0.0
     with pytest.raises(ValueError, match="same rows"):
         paired_seeds_difference("accuracy", y, [one], [y[:3]])
+
+
+def test_a_prediction_outside_the_labels_counts_against_its_row_but_is_not_averaged():
+    from workbench.evaluate.metrics import classification_metrics
+
+    y = list("aabbcc")
+    p = ["a", "a", "b", "out_of_scope", "c", "c"]  # a gate turned one row away
+    ci = bootstrap_metric("macro_f1", y, p, ["a", "b", "c"])
+    assert ci.value == pytest.approx(classification_metrics(y, p, ["a", "b", "c"])["macro_f1"], abs=1e-4)
+    assert ci.value == pytest.approx((1 + 2 / 3 + 1) / 3)
