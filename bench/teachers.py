@@ -68,25 +68,22 @@ def tokens_per_second(teacher, jobs, slots: int, max_new_tokens: int, temperatur
 
 def rows_per_minute(task: str, teacher: str, n: int, slots: int, max_new_tokens: int | None = None) -> dict:
     """``run_generate`` end to end in a scratch home: kept and label-consistent rows per minute."""
+    from unittest.mock import patch
+
     from workbench.generate import GenerateConfig, run_generate
     from workbench.settings import get_settings
 
     home = tempfile.mkdtemp(prefix="bench-generate-")
-    saved = {k: os.environ.get(k) for k in ("WORKBENCH_HOME", "WORKBENCH_DATASETS_DIR")}
-    os.environ.update(WORKBENCH_HOME=home, WORKBENCH_DATASETS_DIR=f"{home}/datasets")
-    get_settings.cache_clear()
-    try:
-        started = time.perf_counter()
-        result = run_generate(GenerateConfig(task=task, n=n, teacher=teacher, slots=slots, progress=False,
-                                             max_new_tokens=max_new_tokens))
-        wall = time.perf_counter() - started
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    # patch.dict puts the environment back as it was, whatever happens inside
+    with patch.dict(os.environ, WORKBENCH_HOME=home, WORKBENCH_DATASETS_DIR=f"{home}/datasets"):
         get_settings.cache_clear()
+        try:
+            started = time.perf_counter()
+            result = run_generate(GenerateConfig(task=task, n=n, teacher=teacher, slots=slots, progress=False,
+                                                 max_new_tokens=max_new_tokens))
+            wall = time.perf_counter() - started
+        finally:
+            get_settings.cache_clear()
     m = result.manifest
     critic = _critic_counts(m)
     passed = critic.get("passed") if critic else None
