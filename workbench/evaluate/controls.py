@@ -29,16 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
+from workbench.train.data import SEEDS_ONLY
 from workbench.train.info import RunInfo, train_runs
-
-# workbench.train.data.SEEDS_ONLY: the dataset kind of a run trained on the task's seeds alone.
-SEEDS_ONLY = "seeds"
-
-
-def is_seeds_only(info: RunInfo) -> bool:
-    """Whether a run trained on the task's seeds alone (its dataset kind is ``seeds``)."""
-    return info.dataset.kind == SEEDS_ONLY
-
 
 def focus_runs(task: str, objective: str) -> list[Path]:
     """The latest finished run with ``objective`` of each student of ``task``, seeds-only runs left
@@ -48,7 +40,7 @@ def focus_runs(task: str, objective: str) -> list[Path]:
     stands for them all: the evaluation after ``--seeds 3`` scores the same run as the one before.
     """
     infos = [(run_dir, RunInfo.read(run_dir)) for run_dir in train_runs(task)]
-    infos = [(d, i) for d, i in infos if i.objective == objective and not is_seeds_only(i)]
+    infos = [(d, i) for d, i in infos if i.objective == objective and not i.seeds_only]
     latest: dict[str, tuple[Path, RunInfo]] = {}
     for run_dir, info in infos:
         if info.student not in latest or info.finished >= latest[info.student][1].finished:
@@ -114,14 +106,14 @@ def plan_runs(runs: list[Path], controls: bool, seeds: int, progress: bool = Fal
     from workbench.train import run_train
 
     infos = {run: RunInfo.read(run) for run in runs}
-    given = {infos[r].student: r for r in runs if is_seeds_only(infos[r])}
-    plan = RunPlan(focus=[r for r in runs if not is_seeds_only(infos[r])])
+    given = {infos[r].student: r for r in runs if infos[r].seeds_only}
+    plan = RunPlan(focus=[r for r in runs if not infos[r].seeds_only])
     if not plan.focus:  # only seeds-only runs were given: they are what is scored
         plan.focus = list(given.values())
         for run in plan.focus:
             plan.why_no_control[run] = "the fine-tuned run trained on the seeds alone; there is no synthetic data " \
                                        "in it to measure"
-    for run in [r for r in plan.focus if not is_seeds_only(infos[r])]:
+    for run in [r for r in plan.focus if not infos[r].seeds_only]:
         if infos[run].student in given:
             plan.controls[run] = given[infos[run].student]
         elif not controls:

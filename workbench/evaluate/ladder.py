@@ -146,10 +146,8 @@ EMBEDDER = models_for("embedder")[0].student
 
 def run_cell_name(run: Path) -> str:
     """A run's row name: ``<student> (<run>)``, ``<student> seeds only (<run>)`` for a control."""
-    from workbench.evaluate.controls import is_seeds_only
-
     info = RunInfo.read(run)
-    return f"{info.student}{' seeds only' if is_seeds_only(info) else ''} ({run.name})"
+    return f"{info.student}{' seeds only' if info.seeds_only else ''} ({run.name})"
 
 
 # The strategy an export folder is a cell of: the fine-tuned student, as shipped.
