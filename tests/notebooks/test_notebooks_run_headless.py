@@ -90,7 +90,8 @@ def test_stage_notebooks_as_a_pipeline_then_the_end_to_end_notebook(argilla_env,
     assert e2e["version"] == "v001" and e2e["rows"] == 12
     assert e2e["dataset"] == "reviewed/v001" and e2e["reviewed"] == 12
     assert e2e["run"] == rec["train"]["run"] and Path(e2e["report"]).is_file()
-    assert {r["strategy"] for r in e2e["table"]} == {"prompt", "fewshot", "finetuned"}
+    # seeds_lr is a control every classification evaluation adds
+    assert {r["strategy"] for r in e2e["table"]} == {"prompt", "fewshot", "seeds_lr", "finetuned"}
     assert e2e["plan"] and Path(e2e["plan"]).is_file()
     assert e2e["plan_status"] in ("errors", "top_up")
     assert e2e["next_version"] == "v002"  # the planned round was generated from the plan
