@@ -62,19 +62,12 @@ def classification_metrics(y_true: list[str], y_pred: list[str], labels: list[st
             "per_label": per_label, "confusion": grid, "n": len(y_true)}
 
 
-def present_labels(y_true: list[str], preds: list[str], labels: list[str]) -> list[str]:
-    """The labels macro-F1 averages over: those the held-out rows or the predictions hold
-    (as :func:`classification_metrics` does)."""
-    seen = set(y_true) | set(preds)
-    return [lab for lab in labels if lab in seen]
-
-
 def classification_intervals(y_true: list[str], preds: list[str], labels: list[str]) -> dict[str, list[float]]:
     """95% bootstrap intervals of accuracy and macro-F1 over the held-out rows."""
     from workbench.evaluate.intervals import bootstrap_metric
 
-    present = present_labels(y_true, preds, labels)
-    return {f"{m}_ci": bootstrap_metric(m, y_true, preds, present).to_list() for m in ("accuracy", "macro_f1")}
+    # like classification_metrics, macro-F1 averages over the labels each resample holds
+    return {f"{m}_ci": bootstrap_metric(m, y_true, preds, labels).to_list() for m in ("accuracy", "macro_f1")}
 
 
 def _words(text: str) -> list[str]:

@@ -142,11 +142,8 @@ def _worth(focus, tuned_rows: dict, plan, per_seed: dict, metric: str, spec: Tas
     control_run = plan.controls.get(Path(source))
     control = tuned_rows.get(str(control_run)) if control_run else None
     why = plan.why_no_control.get(Path(source), "its seeds-only control was not scored")
-    labels = None
-    if control is not None and y_true is not None:
-        from workbench.evaluate.metrics import present_labels
-
-        labels = present_labels(y_true, list(focus.predictions) + list(control.predictions), spec.label_names)
+    # macro-F1 averages over the labels that occur in each resample (intervals.py)
+    labels = spec.label_names if y_true is not None else None
     a, b = per_seed.get(source, []), per_seed.get(str(control_run), [])
     diffs = [x - y for x, y in zip(a, b)] if metric == seed_metric else []
     return Worth.measure(focus, control, metric, len(heldout), y_true, labels, why=why, seed_differences=diffs)
@@ -160,11 +157,7 @@ def _versus_best(rec, rows: list, metric: str, y_true, spec: TaskSpec) -> None:
     best = max(scored, key=lambda r: r[metric])
     if best is rec.row or best[metric] == rec.row[metric]:
         return
-    labels = None
-    if y_true is not None:
-        from workbench.evaluate.metrics import present_labels
-
-        labels = present_labels(y_true, list(best.predictions) + list(rec.row.predictions), spec.label_names)
+    labels = spec.label_names if y_true is not None else None
     d = paired(best, rec.row, metric, y_true, labels)
     if d is None:
         return
